@@ -1,0 +1,40 @@
+"""Options and error handling shared by the ``openstack gpu`` commands."""
+
+import logging
+
+from osc_lib import exceptions
+
+from gpupassthrough_osc.sources import novaconf
+
+
+def add_nova_conf_option(parser, what='to read [pci] options from'):
+    parser.add_argument(
+        '--nova-conf',
+        metavar='<path>',
+        action='append',
+        default=[],
+        dest='nova_conf',
+        help=(f'nova.conf {what} (repeat for several nodes: the '
+              f'controller\'s and the computes\' copies; a nova.conf.d '
+              f'directory beside the file is read too). Default: '
+              f'{novaconf.DEFAULT_PATH} when it is readable.'))
+
+
+def load_nova_confs(paths):
+    """The parsed nova.conf files, or a one-line CommandError."""
+    # oslo.config logs its own warning for deprecated option names; we
+    # report those as findings instead of as log noise.
+    logging.getLogger('oslo_config.cfg').setLevel(logging.ERROR)
+    try:
+        return novaconf.load_all(novaconf.default_paths(paths))
+    except novaconf.NovaConfError as exc:
+        raise exceptions.CommandError(str(exc))
+
+
+def add_fail_on_option(parser):
+    parser.add_argument(
+        '--fail-on',
+        choices=('error', 'warning', 'never'),
+        default='error',
+        help=('Exit with status 1 when a finding of this severity or worse '
+              'exists (default: error). The table is printed either way.'))

@@ -1,0 +1,248 @@
+"""``[pci] alias`` definitions, parsed and validated exactly as nova does.
+
+Mirrors ``get_alias_from_config`` in nova/pci/request.py (nova 34.0.0):
+every ``alias =`` line is one JSON object, checked against nova's JSON
+schema; entries sharing a name are alternatives that must agree on
+``numa_policy`` and ``device_type``; since nova 32.0.0 each entry needs
+``vendor_id`` and ``product_id`` (or, with ``[filter_scheduler]
+pci_in_placement``, a ``resource_class``).
+
+Nova stops at the first bad line and then refuses *every* PCI request
+("Invalid PCI alias definition: <reason>"). We keep going so that each line
+gets its own verdict, and report the first failure as nova's.
+"""
+
+import dataclasses
+import json
+
+# nova/pci/request.py _ALIAS_SCHEMA; the enums come from
+# nova/objects/fields.py (vdpa is deliberately absent from device_type).
+DEVICE_TYPES = ('type-PCI', 'type-PF', 'type-VF')
+NUMA_POLICIES = ('required', 'legacy', 'preferred', 'socket')
+_HEX4 = '^[0-9a-fA-F]{4}$'
+
+ALIAS_SCHEMA = {
+    'type': 'object',
+    'additionalProperties': False,
+    'properties': {
+        'name': {'type': 'string', 'minLength': 1, 'maxLength': 256},
+        'capability_type': {'type': 'string', 'enum': ['pci']},
+        'product_id': {'type': 'string', 'pattern': _HEX4},
+        'vendor_id': {'type': 'string', 'pattern': _HEX4},
+        'device_type': {'type': 'string', 'enum': list(DEVICE_TYPES)},
+        'numa_policy': {'type': 'string', 'enum': list(NUMA_POLICIES)},
+        'resource_class': {'type': 'string'},
+        'traits': {'type': 'string'},
+        'live_migratable': {'type': 'string'},
+    },
+    'required': ['name'],
+}
+
+DEFAULT_NUMA_POLICY = 'legacy'
+
+
+@dataclasses.dataclass
+class AliasEntry:
+    """One ``alias =`` line and nova's verdict on it."""
+
+    raw: str
+    source: str = ''
+    name: str | None = None
+    numa_policy: str | None = None
+    # The request spec nova builds: alias keys with device_type renamed to
+    # dev_type, name and numa_policy removed.
+    spec: dict | None = None
+    reason: str | None = None
+    # True when the reason is nova's post-parse required-ids check, which
+    # nova only reaches when every line parsed.
+    missing_ids: bool = False
+
+    @property
+    def valid(self):
+        return self.reason is None
+
+    @property
+    def dev_type(self):
+        return (self.spec or {}).get('dev_type')
+
+    @property
+    def vendor_id(self):
+        return (self.spec or {}).get('vendor_id')
+
+    @property
+    def product_id(self):
+        return (self.spec or {}).get('product_id')
+
+
+@dataclasses.dataclass
+class AliasConfig:
+    """All ``[pci] alias`` lines of one nova.conf, with nova's result."""
+
+    entries: list
+    source: str = ''
+    pci_in_placement: bool = False
+
+    @property
+    def error(self):
+        """The ``Invalid PCI alias definition`` reason nova raises, if any.
+
+        Nova reports the first failing line; any failure disables all
+        aliases of the service. The required-ids check runs after the
+        loop and names every offending alias at once.
+        """
+        for entry in self.entries:
+            if entry.reason and not entry.missing_ids:
+                return entry.reason
+        names = sorted({e.name for e in self.entries if e.missing_ids})
+        if names:
+            return _missing_ids_reason(','.join(names), self.pci_in_placement)
+        return None
+
+    def aliases(self):
+        """Name -> (numa_policy, [spec, ...]) of the valid entries.
+
+        The same mapping nova's ``get_alias_from_config`` returns.
+        """
+        result = {}
+        for entry in self.entries:
+            if entry.valid:
+                policy, specs = result.setdefault(
+                    entry.name, (entry.numa_policy, []))
+                specs.append(entry.spec)
+        return result
+
+    def names(self):
+        return {e.name for e in self.entries if e.name is not None}
+
+
+def _load_entry(raw):
+    """JSON and schema check of one line, as nova does before naming it."""
+    import jsonschema  # heavy: import on use, never at plugin load
+
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise _Invalid(f'not valid JSON: {exc}')
+    try:
+        jsonschema.validate(data, ALIAS_SCHEMA)
+    except jsonschema.ValidationError as exc:
+        # nova reports exc.message, e.g. "'type-XX' is not one of [...]"
+        hint = ''
+        if isinstance(data, list):
+            hint = " (a JSON list is refused: write one 'alias =' line " \
+                   "per object)"
+        raise _Invalid(exc.message + hint)
+    return data
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _to_spec(data):
+    """The request spec nova derives from a schema-valid alias object."""
+    spec = dict(data)
+    name = spec.pop('name').strip()
+    numa_policy = spec.pop('numa_policy', None) or DEFAULT_NUMA_POLICY
+    dev_type = spec.pop('device_type', None)
+    if dev_type:
+        spec['dev_type'] = dev_type
+    live_migratable = spec.pop('live_migratable', None)
+    if live_migratable is not None:
+        spec['live_migratable'] = _strict_bool(live_migratable)
+    return name, numa_policy, spec
+
+
+def _strict_bool(value):
+    # oslo.utils strutils.bool_from_string(strict=True) as nova calls it.
+    lowered = value.strip().lower()
+    if lowered in ('1', 't', 'true', 'on', 'y', 'yes'):
+        return 'true'
+    if lowered in ('0', 'f', 'false', 'off', 'n', 'no'):
+        return 'false'
+    raise _Invalid(
+        f"Unrecognized value '{value}', acceptable values are: '0', '1', "
+        f"'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'")
+
+
+def _same_name_conflict(first, entry):
+    """Nova's same-name rules, in nova's order.
+
+    If either entry lacks device_type nova's dict lookup raises
+    ``KeyError('dev_type')`` and the message is literally ``'dev_type'``.
+    """
+    if first.numa_policy != entry.numa_policy:
+        return f"NUMA policy mismatch for alias '{entry.name}'"
+    if 'dev_type' not in first.spec or 'dev_type' not in entry.spec:
+        return ("'dev_type' (entries sharing the name "
+                f"'{entry.name}' must all set device_type)")
+    if first.spec['dev_type'] != entry.spec['dev_type']:
+        return f"Device type mismatch for alias '{entry.name}'"
+    return None
+
+
+def _has_required_ids(spec, pci_in_placement):
+    """nova's _validate_required_ids (nova >= 32.0.0)."""
+    if 'vendor_id' in spec and 'product_id' in spec:
+        return True
+    return pci_in_placement and 'resource_class' in spec
+
+
+def _missing_ids_reason(names, pci_in_placement):
+    if pci_in_placement:
+        return (f'The PCI alias(es) {names} does not have vendor_id '
+                f'and product_id fields set or resource_class field set.')
+    return (f'The PCI alias(es) {names} does not have vendor_id and '
+            f'product_id fields set.')
+
+
+def parse_config(lines, source='', pci_in_placement=False):
+    """Validate the ``[pci] alias`` values of one service's configuration.
+
+    ``lines`` are the option's values in the order oslo.config returns
+    them. Returns an :class:`AliasConfig` whose entries each carry nova's
+    reason when invalid.
+    """
+    entries = []
+    first_of_name = {}
+    for raw in lines:
+        entry = AliasEntry(raw=raw, source=source)
+        entries.append(entry)
+        try:
+            data = _load_entry(raw)
+            entry.name, entry.numa_policy, entry.spec = _to_spec(data)
+        except _Invalid as exc:
+            entry.reason = str(exc)
+            continue
+        first = first_of_name.get(entry.name)
+        if first is None:
+            first_of_name[entry.name] = entry
+        else:
+            entry.reason = _same_name_conflict(first, entry)
+            if entry.reason:
+                continue
+            if pci_in_placement:
+                # nova's _validate_multispec
+                entry.reason = (
+                    f'The PCI alias(es) {entry.name} have multiple specs but '
+                    f'[filter_scheduler]pci_in_placement is True.')
+                continue
+        if not _has_required_ids(entry.spec, pci_in_placement):
+            entry.missing_ids = True
+            entry.reason = _missing_ids_reason(entry.name, pci_in_placement)
+    return AliasConfig(entries=entries, source=source,
+                       pci_in_placement=pci_in_placement)
+
+
+def render(name, vendor_id, product_id, device_type=None, numa_policy=None):
+    """One ``[pci] alias`` JSON value, keys in the order operators expect."""
+    data = {'name': name, 'vendor_id': vendor_id.lower(),
+            'product_id': product_id.lower()}
+    if device_type:
+        data['device_type'] = device_type
+    if numa_policy:
+        data['numa_policy'] = numa_policy
+    entry = parse_config([json.dumps(data)]).entries[0]
+    if entry.reason:
+        raise ValueError(f'alias {name} would be invalid: {entry.reason}')
+    return json.dumps(data)

@@ -1,0 +1,135 @@
+"""nova.conf read with oslo.config, the way nova's services read it.
+
+Only the options this tool needs are registered, with nova's own names and
+deprecated names (nova/conf/pci.py, nova/conf/scheduler.py,
+nova/conf/database.py), so repeated ``alias =`` keys, ``nova.conf.d``
+directories and the old spellings behave as they do in nova.
+"""
+
+import dataclasses
+import os
+
+DEFAULT_PATH = '/etc/nova/nova.conf'
+
+# Old option names nova still reads, and what replaced them.
+DEPRECATED_NAMES = {
+    ('pci', 'passthrough_whitelist'): '[pci] device_spec',
+    ('DEFAULT', 'pci_passthrough_whitelist'): '[pci] device_spec',
+    ('DEFAULT', 'pci_alias'): '[pci] alias',
+}
+
+
+class NovaConfError(Exception):
+    """A nova.conf that cannot be read or parsed."""
+
+
+@dataclasses.dataclass
+class NovaConf:
+    """The options of one nova.conf (plus its .d directory) we look at."""
+
+    path: str
+    alias: list
+    device_spec: list
+    report_in_placement: bool = False
+    pci_in_placement: bool = False
+    database_connection: str | None = None
+    api_database_connection: str | None = None
+    # (section, option) pairs found under a deprecated name.
+    deprecated: list = dataclasses.field(default_factory=list)
+
+    @property
+    def label(self):
+        return self.path
+
+
+def _register(conf):
+    from oslo_config import cfg
+
+    conf.register_opts([
+        cfg.MultiStrOpt('alias', default=[],
+                        deprecated_name='pci_alias',
+                        deprecated_group='DEFAULT'),
+        cfg.MultiStrOpt('device_spec', default=[], deprecated_opts=[
+            cfg.DeprecatedOpt('passthrough_whitelist', group='pci'),
+            cfg.DeprecatedOpt('pci_passthrough_whitelist',
+                              group='DEFAULT')]),
+        cfg.BoolOpt('report_in_placement', default=False),
+    ], group='pci')
+    conf.register_opts(
+        [cfg.BoolOpt('pci_in_placement', default=False)],
+        group='filter_scheduler')
+    for group in ('database', 'api_database'):
+        conf.register_opts(
+            [cfg.StrOpt('connection', secret=True)], group=group)
+
+
+def _config_files(path):
+    """nova.conf plus the files of ``nova.conf.d`` beside it, as nova's
+    packaging passes ``--config-dir``; the directory's files sort last."""
+    files = [path]
+    conf_dir = path + '.d'
+    if os.path.isdir(conf_dir):
+        files += sorted(
+            os.path.join(conf_dir, name) for name in os.listdir(conf_dir)
+            if name.endswith('.conf'))
+    return files
+
+
+def _deprecated_in(files):
+    from oslo_config import cfg
+
+    found = []
+    for filename in files:
+        sections = {}
+        cfg.ConfigParser(filename, sections).parse()
+        for (section, option), _new in DEPRECATED_NAMES.items():
+            if option in sections.get(section, {}):
+                found.append((section, option))
+    return found
+
+
+def load(path):
+    """Read one nova.conf. Raises :class:`NovaConfError` with one line."""
+    from oslo_config import cfg
+
+    if not os.path.exists(path):
+        raise NovaConfError(f'{path}: no such file')
+    if not os.access(path, os.R_OK):
+        raise NovaConfError(f'{path}: not readable (permission denied)')
+    files = _config_files(path)
+    conf = cfg.ConfigOpts()
+    _register(conf)
+    try:
+        conf(args=[], project='nova', default_config_files=files,
+             default_config_dirs=[], use_env=False)
+        return NovaConf(
+            path=path,
+            alias=list(conf.pci.alias),
+            device_spec=list(conf.pci.device_spec),
+            report_in_placement=conf.pci.report_in_placement,
+            pci_in_placement=conf.filter_scheduler.pci_in_placement,
+            database_connection=conf.database.connection,
+            api_database_connection=conf.api_database.connection,
+            deprecated=_deprecated_in(files),
+        )
+    except cfg.ConfigFileParseError as exc:
+        raise NovaConfError(f'{path}: cannot parse: {exc.msg}')
+    except (cfg.ConfigFileValueError, ValueError) as exc:
+        raise NovaConfError(f'{path}: bad value: {exc}')
+    except cfg.Error as exc:
+        raise NovaConfError(f'{path}: {exc}')
+    finally:
+        conf.reset()
+
+
+def default_paths(paths):
+    """The ``--nova-conf`` list, or nova's default file when readable."""
+    if paths:
+        return list(paths)
+    if os.access(DEFAULT_PATH, os.R_OK):
+        return [DEFAULT_PATH]
+    return []
+
+
+def load_all(paths):
+    return [load(path) for path in paths]
