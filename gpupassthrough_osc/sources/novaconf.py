@@ -64,8 +64,11 @@ def _register(conf):
 
 
 def _config_files(path):
-    """nova.conf plus the files of ``nova.conf.d`` beside it, as nova's
-    packaging passes ``--config-dir``; the directory's files sort last."""
+    """nova.conf, then the ``*.conf`` files of ``nova.conf.d`` beside it.
+
+    Nova's packaging passes that directory as ``--config-dir``; its files
+    are read in sorted order after the main file.
+    """
     files = [path]
     conf_dir = path + '.d'
     if os.path.isdir(conf_dir):

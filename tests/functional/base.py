@@ -1,0 +1,62 @@
+"""Run the real `openstack` executable of this environment."""
+
+import json
+import os
+import subprocess
+import sys
+
+import fixtures
+import testtools
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures')
+EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', 'examples')
+
+
+def fixtures_tempdir():
+    return fixtures.TempDir()
+
+
+def fixture(name):
+    return os.path.abspath(os.path.join(FIXTURES, name))
+
+
+def openstack_executable():
+    return os.path.join(os.path.dirname(sys.executable), 'openstack')
+
+
+class Result:
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+class OpenStackTestCase(testtools.TestCase):
+
+    def openstack(self, *args, env=None, check=None):
+        """Run `openstack ARGS`, with no cloud credentials unless given."""
+        clean = {k: v for k, v in os.environ.items()
+                 if not k.startswith('OS_')}
+        clean.update(env or {})
+        proc = subprocess.run(
+            [openstack_executable(), *args], capture_output=True,
+            text=True, env=clean, timeout=300)
+        result = Result(proc)
+        if check is not None:
+            self.assertEqual(
+                check, result.rc,
+                f'openstack {" ".join(args)}\nstdout: {result.stdout}\n'
+                f'stderr: {result.stderr}')
+        return result
+
+    def assertCleanError(self, result, *fragments):
+        """Non-zero, one short error line, no traceback."""
+        self.assertNotEqual(0, result.rc, result.stdout)
+        self.assertNotIn('Traceback', result.stderr)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        self.assertEqual(1, len(lines), result.stderr)
+        for fragment in fragments:
+            self.assertIn(fragment, lines[0])

@@ -1,0 +1,90 @@
+"""The plugin as an operator meets it: the real `openstack` executable."""
+
+from tests.functional import base
+
+
+class TestPluginWiring(base.OpenStackTestCase):
+
+    def test_version_still_works(self):
+        result = self.openstack('--version', check=0)
+        self.assertIn('openstack', result.stdout + result.stderr)
+
+    def test_gpu_help_lists_commands(self):
+        result = self.openstack('gpu', '--help')
+        for command in ('gpu flavor create', 'gpu flavor list',
+                        'gpu flavor show', 'gpu flavor set',
+                        'gpu flavor unset', 'gpu alias list'):
+            self.assertIn(command, result.stdout + result.stderr)
+
+    def test_flavor_create_help_documents_every_option(self):
+        result = self.openstack('gpu', 'flavor', 'create', '--help', check=0)
+        for option in ('--alias', '--vcpus', '--ram', '--disk',
+                       '--ephemeral', '--swap', '--public', '--private',
+                       '--project', '--property', '--description',
+                       '--numa-affinity-policy', '--nova-conf',
+                       '--no-alias-check'):
+            self.assertIn(option, result.stdout)
+        self.assertIn('deleted again', result.stdout)
+
+
+class TestAliasList(base.OpenStackTestCase):
+
+    def test_json(self):
+        result = self.openstack(
+            'gpu', 'alias', 'list', '--nova-conf',
+            base.fixture('nova-mixed.conf'), '-f', 'json', check=0)
+        rows = result.json()
+        self.assertEqual(['gpuA40', 'gpuV100S', 'nvme155'],
+                         [r['Name'] for r in rows])
+        self.assertTrue(all(r['Valid'] for r in rows))
+        self.assertEqual('type-PCI', rows[1]['Device Type'])
+        self.assertNotIn('s3cret', result.stdout)
+
+    def test_invalid_line_gets_novas_reason(self):
+        result = self.openstack(
+            'gpu', 'alias', 'list', '--nova-conf',
+            base.fixture('nova-bad-alias.conf'), '-f', 'json', check=0)
+        rows = result.json()
+        self.assertEqual([True, False], [r['Valid'] for r in rows])
+        self.assertIn("is not of type 'object'", rows[1]['Reason'])
+
+    def test_two_files_each_labelled(self):
+        result = self.openstack(
+            'gpu', 'alias', 'list',
+            '--nova-conf', base.fixture('nova-mixed.conf'),
+            '--nova-conf', base.fixture('nova-bad-alias.conf'),
+            '-f', 'value', '-c', 'Source', '-c', 'Name', check=0)
+        lines = result.stdout.splitlines()
+        self.assertEqual(5, len(lines))
+        self.assertTrue(lines[3].endswith('nova-bad-alias.conf gpu3090'))
+
+    def test_missing_file_is_one_line_error(self):
+        result = self.openstack('gpu', 'alias', 'list', '--nova-conf',
+                                '/nonexistent/nova.conf')
+        self.assertCleanError(result, '/nonexistent/nova.conf: no such file')
+
+    def test_unparsable_file_is_one_line_error(self):
+        bad = self.useFixture(base.fixtures_tempdir()).join('nova.conf')
+        with open(bad, 'w') as f:
+            f.write('[pci\nalias = x\n')
+        result = self.openstack('gpu', 'alias', 'list', '--nova-conf', bad)
+        self.assertCleanError(result, 'cannot parse')
+
+
+class TestFlavorBadInput(base.OpenStackTestCase):
+
+    def test_bad_alias_grammar_needs_no_cloud(self):
+        # refused before any authentication or REST call
+        result = self.openstack(
+            'gpu', 'flavor', 'create', 'x', '--vcpus', '1', '--ram', '512',
+            '--disk', '1', '--alias', 'gpuA40: 1', '--no-alias-check',
+            env={'OS_AUTH_TYPE': 'none', 'OS_ENDPOINT': 'http://127.0.0.1:9'})
+        self.assertCleanError(result, "'gpuA40: 1'")
+
+    def test_undefined_alias_refused(self):
+        result = self.openstack(
+            'gpu', 'flavor', 'create', 'x', '--vcpus', '1', '--ram', '512',
+            '--disk', '1', '--alias', 'gpu3080:1', '--nova-conf',
+            base.fixture('nova-mixed.conf'),
+            env={'OS_AUTH_TYPE': 'none', 'OS_ENDPOINT': 'http://127.0.0.1:9'})
+        self.assertCleanError(result, "'gpu3080' is not defined")
