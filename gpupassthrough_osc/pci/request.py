@@ -146,3 +146,17 @@ def parse_stored(value):
     except RequestError as exc:
         return requests, str(exc)
     return requests, None
+
+
+def undefined_aliases(requests, aliases):
+    """Names nova would answer with "PCI alias <name> is not defined"."""
+    return [r.name for r in requests if r.name not in aliases]
+
+
+def pci_requests(requests, aliases):
+    """(count, specs) per request, as ``_translate_alias_to_requests``.
+
+    ``aliases`` is the mapping of ``AliasConfig.aliases()``; callers check
+    :func:`undefined_aliases` first.
+    """
+    return [(r.count, aliases[r.name][1]) for r in requests]

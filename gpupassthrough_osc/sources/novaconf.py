@@ -34,7 +34,7 @@ class NovaConf:
     pci_in_placement: bool = False
     database_connection: str | None = None
     api_database_connection: str | None = None
-    # (section, option) pairs found under a deprecated name.
+    # (section, old option, new name) for options set under an old name.
     deprecated: list = dataclasses.field(default_factory=list)
 
     @property
@@ -85,9 +85,9 @@ def _deprecated_in(files):
     for filename in files:
         sections = {}
         cfg.ConfigParser(filename, sections).parse()
-        for (section, option), _new in DEPRECATED_NAMES.items():
+        for (section, option), new in DEPRECATED_NAMES.items():
             if option in sections.get(section, {}):
-                found.append((section, option))
+                found.append((section, option, new))
     return found
 
 

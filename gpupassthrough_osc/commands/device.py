@@ -1,0 +1,144 @@
+"""``openstack gpu device``: nova's PCI inventory and the audit."""
+
+from osc_lib.command import command
+
+from gpupassthrough_osc.commands import common
+from gpupassthrough_osc.commands import inventory
+from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import catalog
+from gpupassthrough_osc.pci import pools as pci_pools
+
+FAIL_RANK = {'error': 0, 'warning': 1}
+
+
+class AuditDevice(command.Lister):
+    """Find every reason nova will refuse a GPU flavor, and the fix.
+
+    Reads [pci] alias and device_spec from nova.conf, the devices nova
+    recorded (its databases, every cell, or an export), and the flavors;
+    then applies nova's own rules: alias validation, the scheduler's PF/VF
+    filtering, one-host satisfiability of each flavor, leaked allocations.
+    Exits 1 when a finding at or above --fail-on exists (after printing).
+    """
+
+    auth_required = False
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        inventory.add_source_options(parser)
+        common.add_fail_on_option(parser)
+        return parser
+
+    def take_action(self, parsed_args):
+        sources = inventory.Sources(self.app, parsed_args)
+        findings = audit.run(sources.inventory())
+        worst = audit.worst(findings)
+        limit = FAIL_RANK.get(parsed_args.fail_on)
+        self._failed = (limit is not None and worst is not None and
+                        audit.SEVERITY_RANK[worst] <= limit)
+        columns = ('Severity', 'Code', 'Subject', 'Message', 'Fix')
+        return columns, [(f.severity, f.code, f.subject, f.message, f.fix)
+                         for f in findings]
+
+    def run(self, parsed_args):
+        self._failed = False
+        result = super().run(parsed_args)
+        return result or (1 if self._failed else 0)
+
+
+def _filters(parsed_args):
+    filters = {}
+    for option, column in (('host', 'host'), ('status', 'status'),
+                           ('vendor_id', 'vendor_id'),
+                           ('product_id', 'product_id'),
+                           ('dev_type', 'dev_type'), ('cell', 'cell')):
+        value = getattr(parsed_args, option)
+        if value:
+            filters[column] = value
+    return filters
+
+
+class ListDevice(command.Lister):
+    """List the PCI devices nova recorded, with host and model names.
+
+    Live rows of pci_devices in every cell (or an export), streamed. With
+    --summary: per host and model, how many devices nova has, how many are
+    free and how many are allocated or claimed.
+    """
+
+    auth_required = False
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        inventory.add_source_options(parser, flavors=False)
+        parser.add_argument('--host', metavar='<host>',
+                            help='Only devices of this compute host')
+        parser.add_argument('--status', metavar='<status>',
+                            help='Only this status (available, allocated, '
+                                 'claimed, unavailable, ...)')
+        parser.add_argument('--vendor-id', metavar='<vendor-id>',
+                            help='Only this PCI vendor id, e.g. 10de')
+        parser.add_argument('--product-id', metavar='<product-id>',
+                            help='Only this PCI product id, e.g. 2235')
+        parser.add_argument('--dev-type', metavar='<dev-type>',
+                            choices=('type-PCI', 'type-PF', 'type-VF',
+                                     'vdpa'),
+                            help='Only this nova dev_type')
+        parser.add_argument('--cell', metavar='<cell>',
+                            help='Only this cell (name from cell_mappings)')
+        parser.add_argument('--summary', action='store_true',
+                            help='Counts per host and model: total, free, '
+                                 'used')
+        return parser
+
+    def take_action(self, parsed_args):
+        sources = inventory.Sources(self.app, parsed_args)
+        filters = _filters(parsed_args)
+        if parsed_args.summary:
+            return self._summary(sources, filters)
+        columns = ('Cell', 'Host', 'Address', 'Vendor ID', 'Product ID',
+                   'Model', 'Dev Type', 'Status', 'NUMA Node',
+                   'Instance UUID', 'Parent Address', 'Compute Node ID')
+        return columns, (self._row(d) for d in sources.devices(filters))
+
+    @staticmethod
+    def _row(dev):
+        return (dev.get('cell'), dev.get('host'), dev.get('address'),
+                dev['vendor_id'], dev['product_id'],
+                catalog.model_name(dev['vendor_id'], dev['product_id']),
+                dev['dev_type'], dev['status'], dev.get('numa_node'),
+                dev.get('instance_uuid'), dev.get('parent_addr'),
+                int(dev['compute_node_id']))
+
+    @staticmethod
+    def _summary(sources, filters):
+        pools, nodes, _leaks = sources.device_data()
+        data = audit.Inventory(confs=[], pools=pools or [], nodes=nodes)
+        totals = {}
+        for pool in pools or []:
+            node = nodes.get(pool.node_key)
+            if not _pool_selected(pool, node.host if node else None,
+                                  filters):
+                continue
+            host = data.host(*pool.node_key)
+            key = (host, pool.vendor_id, pool.product_id)
+            row = totals.setdefault(key, [0, 0, 0, set()])
+            row[0] += pool.total
+            row[1] += pool.available
+            row[2] += pool.used
+            row[3].add(pool.dev_type)
+        columns = ('Host', 'Vendor ID', 'Product ID', 'Model', 'Dev Types',
+                   'Total', 'Free', 'Used')
+        rows = [(host, v, p, catalog.model_name(v, p),
+                 ','.join(sorted(types)), total, free, used)
+                for (host, v, p), (total, free, used, types)
+                in sorted(totals.items(), key=lambda kv: str(kv[0]))]
+        return columns, rows
+
+
+def _pool_selected(pool: pci_pools.DevicePool, host, filters):
+    checks = {'host': host, 'vendor_id': pool.vendor_id,
+              'product_id': pool.product_id, 'dev_type': pool.dev_type,
+              'cell': pool.cell}
+    return all(str(checks.get(k, v)).lower() == str(v).lower()
+               for k, v in filters.items() if k != 'status')

@@ -1,0 +1,212 @@
+"""Where the audit's data comes from: options, precedence, and reading.
+
+Device data: nova's databases (``--db-connection``, ``$OS_GPU_DB_CONNECTION``,
+the clouds.yaml key ``gpu_db_connection``, then nova.conf ``[database]
+connection``; with an API database, every cell of ``cell_mappings``) or
+offline exports (``--pci-devices``). Flavors: the API database, else the
+compute API when credentials are configured, else ``--flavors``, else none.
+"""
+
+import logging
+import os
+
+from osc_lib import exceptions
+
+from gpupassthrough_osc.commands import common
+from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.sources import exports
+from gpupassthrough_osc.sources import novadb
+
+LOG = logging.getLogger(__name__)
+
+DB_ENV = 'OS_GPU_DB_CONNECTION'
+API_DB_ENV = 'OS_GPU_API_DB_CONNECTION'
+DB_CLOUD_KEY = 'gpu_db_connection'
+API_DB_CLOUD_KEY = 'gpu_api_db_connection'
+
+
+def add_source_options(parser, flavors=True):
+    common.add_nova_conf_option(parser)
+    db = parser.add_argument_group(
+        'nova database (read-only; SELECT grants are enough)')
+    db.add_argument(
+        '--db-connection', metavar='<url>',
+        help=(f'Cell database URL as in nova.conf, e.g. '
+              f'mysql+pymysql://nova:PASS@db/nova (?unix_socket=... and '
+              f'?read_default_file=/root/.my.cnf work). Default: '
+              f'${DB_ENV}, clouds.yaml "{DB_CLOUD_KEY}", then [database] '
+              f'connection of the first --nova-conf. Prefer the variable '
+              f'or a my.cnf file: a command line is visible to other users.'))
+    db.add_argument(
+        '--api-db-connection', metavar='<url>',
+        help=(f'API database URL; its cell_mappings give every cell (cell0 '
+              f'skipped) and its flavors table the flavors. Default: '
+              f'${API_DB_ENV}, clouds.yaml "{API_DB_CLOUD_KEY}", then '
+              f'[api_database] connection of the first --nova-conf.'))
+    db.add_argument(
+        '--no-db', action='store_true',
+        help='Do not read any database, even when nova.conf names one '
+             '(config-only mode, or exports only)')
+    offline = parser.add_argument_group('offline exports (instead of a DB)')
+    offline.add_argument(
+        '--pci-devices', metavar='<file>', action='append', default=[],
+        help=("pci_devices export: mysql -e 'select * from pci_devices\\G', "
+              "mysql -B output, or `openstack gpu device list -f json` "
+              "(repeat for several cells)"))
+    offline.add_argument(
+        '--compute-nodes', metavar='<file>',
+        help="compute_nodes export (\\G or -B) for host names")
+    if flavors:
+        offline.add_argument(
+            '--flavors', metavar='<file>',
+            help='`openstack flavor list --long -f json` output')
+
+
+def _cloud_value(app, key):
+    try:
+        return app.client_manager._cli_options.config.get(key)
+    except AttributeError:
+        return None
+
+
+def _first(*values):
+    return next((v for v in values if v), None)
+
+
+def _db_urls(app, parsed_args, confs):
+    cell_url = _first(parsed_args.db_connection, os.environ.get(DB_ENV),
+                      _cloud_value(app, DB_CLOUD_KEY),
+                      *(c.database_connection for c in confs))
+    api_url = _first(parsed_args.api_db_connection,
+                     os.environ.get(API_DB_ENV),
+                     _cloud_value(app, API_DB_CLOUD_KEY),
+                     *(c.api_database_connection for c in confs))
+    return cell_url, api_url
+
+
+def _cell_urls(cell_url, api_url):
+    """[(name, url)] of the cells to read."""
+    if api_url:
+        base = cell_url or api_url
+        cells = [(name, novadb.format_cell_url(url, base))
+                 for name, _uuid, url in novadb.cells(api_url)]
+        if cells:
+            return cells
+    if cell_url:
+        return [('default', cell_url)]
+    return []
+
+
+def _device_files(paths):
+    devices = []
+    for path in paths:
+        cell = os.path.basename(path) if len(paths) > 1 else ''
+        for dev in exports.read_devices(path):
+            dev.setdefault('cell', cell)
+            devices.append(dev)
+    return devices
+
+
+class Sources:
+    """Resolves the options once; reads what each command needs."""
+
+    def __init__(self, app, parsed_args):
+        self.app = app
+        self.args = parsed_args
+        self.confs = common.load_nova_confs(parsed_args.nova_conf)
+        self.cell_url, self.api_url = (None, None)
+        if not parsed_args.no_db and not parsed_args.pci_devices:
+            self.cell_url, self.api_url = _db_urls(app, parsed_args,
+                                                   self.confs)
+        self.notes = []
+
+    def _guard(self, func, *args):
+        try:
+            return func(*args)
+        except (novadb.DatabaseError, exports.ExportError) as exc:
+            raise exceptions.CommandError(str(exc))
+
+    def cells(self):
+        return self._guard(_cell_urls, self.cell_url, self.api_url)
+
+    def device_data(self):
+        """(pools, nodes, leaks) or (None, {}, None) without device data."""
+        if self.args.pci_devices:
+            devices = self._guard(_device_files, self.args.pci_devices)
+            nodes = exports.nodes_from_devices(devices)
+            if self.args.compute_nodes:
+                nodes.update(self._guard(exports.read_nodes,
+                                         self.args.compute_nodes))
+            self.notes.append('offline export: leaked allocations need the '
+                              'instances table and were not checked')
+            return pci_pools.aggregate(devices), nodes, None
+        cells = self.cells()
+        if not cells:
+            self.notes.append(
+                'no nova database or --pci-devices export: device, '
+                'capacity and leak checks skipped (config-only mode)')
+            return None, {}, None
+        return self._guard(novadb.read_cells, cells)
+
+    def devices(self, filters):
+        """Stream device rows (dicts) from the DB cells or the exports."""
+        if self.args.pci_devices:
+            nodes = {}
+            if self.args.compute_nodes:
+                nodes = self._guard(exports.read_nodes,
+                                    self.args.compute_nodes)
+            for dev in self._guard(_device_files, self.args.pci_devices):
+                node = nodes.get((dev['cell'], int(dev['compute_node_id'])))
+                if node and not dev.get('host'):
+                    dev['host'] = node.host
+                if all(str(dev.get(k) or '').lower() == str(v).lower()
+                       for k, v in filters.items()):
+                    yield dev
+            return
+        cells = self.cells()
+        if not cells:
+            raise exceptions.CommandError(
+                'no nova database: give --db-connection, set '
+                f'{DB_ENV}, or give --pci-devices FILE')
+        wanted_cell = filters.pop('cell', None)
+        for name, url in cells:
+            if wanted_cell and wanted_cell != name:
+                continue
+            try:
+                yield from novadb.devices(name, url, filters)
+            except novadb.DatabaseError as exc:
+                raise exceptions.CommandError(str(exc))
+
+    def flavors(self):
+        if self.api_url:
+            return self._guard(novadb.flavors, self.api_url)
+        if getattr(self.args, 'flavors', None):
+            return self._guard(exports.read_flavors, self.args.flavors)
+        if self._cloud_configured():
+            try:
+                return self._api_flavors()
+            except Exception as exc:  # any SDK or auth failure: say so
+                self.notes.append(f'flavors skipped: compute API: {exc}')
+                return None
+        self.notes.append('no API database, cloud credentials or --flavors '
+                          'file: flavor checks skipped')
+        return None
+
+    def _cloud_configured(self):
+        auth = _cloud_value(self.app, 'auth') or {}
+        return bool(auth.get('auth_url') or auth.get('endpoint'))
+
+    def _api_flavors(self):
+        from gpupassthrough_osc.sources import compute as compute_api
+
+        compute = self.app.client_manager.sdk_connection.compute
+        return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}))
+                for f in compute_api.flavors_with_specs(compute)]
+
+    def inventory(self, with_flavors=True):
+        pools, nodes, leaks = self.device_data()
+        flavors = self.flavors() if with_flavors else None
+        return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
+                               leaks=leaks, flavors=flavors,
+                               notes=list(self.notes))

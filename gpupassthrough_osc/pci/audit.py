@@ -1,0 +1,520 @@
+"""The audit: every reason nova will refuse a GPU flavor, one rule each.
+
+Each rule is a function ``rule(inventory) -> [Finding]`` over data the
+adapters already read; none does I/O. The verdicts reuse the one
+implementation of each nova rule: alias validation (pci.alias), the
+extra-spec grammar (pci.request) and the scheduler's pool filters
+(pci.pools).
+"""
+
+import dataclasses
+import json
+
+from gpupassthrough_osc.pci import alias as pci_alias
+from gpupassthrough_osc.pci import catalog
+from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.pci import request as pci_request
+
+ERROR = 'error'
+WARNING = 'warning'
+INFO = 'info'
+SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    severity: str
+    code: str
+    subject: str
+    message: str
+    fix: str = ''
+
+
+@dataclasses.dataclass(frozen=True)
+class Node:
+    cell: str
+    id: int
+    host: str | None
+    hypervisor_hostname: str | None = None
+    deleted: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Leak:
+    """A device row held by an instance that is deleted or unknown."""
+
+    cell: str
+    compute_node_id: int
+    address: str
+    vendor_id: str
+    product_id: str
+    status: str
+    instance_uuid: str
+    instance_deleted: bool  # False: no instance row at all
+
+
+@dataclasses.dataclass(frozen=True)
+class Flavor:
+    id: str
+    name: str
+    specs: dict
+
+
+@dataclasses.dataclass
+class Inventory:
+    """What the adapters found; ``None`` means "not available"."""
+
+    confs: list                     # sources.novaconf.NovaConf
+    pools: list | None = None       # pci.pools.DevicePool
+    nodes: dict = dataclasses.field(default_factory=dict)
+    leaks: list | None = None
+    flavors: list | None = None
+    notes: list = dataclasses.field(default_factory=list)
+
+    def host(self, cell, node_id):
+        node = self.nodes.get((cell, node_id))
+        host = node.host if node else f'compute node {node_id}'
+        return f'{cell}/{host}' if cell and self.multi_cell else host
+
+    @property
+    def multi_cell(self):
+        return len({p.cell for p in self.pools or []}) > 1
+
+    def alias_configs(self):
+        return [(conf, pci_alias.parse_config(
+            conf.alias, source=conf.path,
+            pci_in_placement=conf.pci_in_placement)) for conf in self.confs]
+
+    def nova_pools(self, attr='usable'):
+        return [p.nova_pool(getattr(p, attr)) for p in self.pools or []]
+
+
+# --- helpers shared by the rules ------------------------------------------
+
+def _loose(specs):
+    """Alias specs without dev_type: which devices the ids point at."""
+    return [{k: v for k, v in s.items() if k != 'dev_type'} for s in specs]
+
+
+def _write_cmd(name, vendor_id, product_id, device_type):
+    return (f'openstack gpu alias create {name} --vendor-id {vendor_id} '
+            f'--product-id {product_id} --device-type {device_type} '
+            f'--write /etc/nova/nova.conf --replace')
+
+
+def _alias_lines(name, numa_policy, specs, device_type):
+    policy = None if numa_policy == pci_alias.DEFAULT_NUMA_POLICY \
+        else numa_policy
+    return ' ; '.join(
+        'alias = ' + pci_alias.render(name, s['vendor_id'], s['product_id'],
+                                      device_type, policy)
+        for s in specs if 'vendor_id' in s and 'product_id' in s)
+
+
+def _unique_aliases(inventory):
+    """Each distinct valid alias definition once: (name, policy, specs)."""
+    seen = {}
+    for _conf, config in inventory.alias_configs():
+        for name, (policy, specs) in config.aliases().items():
+            key = (name, policy, json.dumps(specs, sort_keys=True))
+            seen.setdefault(key, (name, policy, specs))
+    return list(seen.values())
+
+
+# --- [pci] alias rules ---------------------------------------------------
+
+def alias_invalid(inventory):
+    findings = []
+    for conf, config in inventory.alias_configs():
+        if config.error:
+            findings.append(Finding(
+                ERROR, 'ALIAS_INVALID', f'{conf.path} [pci] alias',
+                f'nova refuses every PCI request of this service: Invalid '
+                f'PCI alias definition: {config.error}',
+                'fix the line (openstack gpu alias list shows each '
+                'verdict) and restart nova-api and nova-compute'))
+    return findings
+
+
+def alias_differs_between_confs(inventory):
+    """nova-api and every compute must define an alias identically."""
+    configs = inventory.alias_configs()
+    if len(configs) < 2:
+        return []
+    definitions = {}
+    for conf, config in configs:
+        for entry in config.entries:
+            if entry.name is not None:
+                norm = json.dumps(json.loads(entry.raw), sort_keys=True)
+                definitions.setdefault(entry.name, {}).setdefault(
+                    conf.path, set()).add(norm)
+    findings = []
+    for name, per_conf in sorted(definitions.items()):
+        missing = [c.path for c, _ in configs if c.path not in per_conf]
+        variants = {frozenset(v) for v in per_conf.values()}
+        if missing:
+            findings.append(Finding(
+                ERROR, 'ALIAS_MISSING_ON_NODE', f'alias {name}',
+                f"alias {name} is defined in {', '.join(sorted(per_conf))} "
+                f"but not in {', '.join(missing)}: a boot, resize or "
+                f"migration there fails with 'PCI alias {name} is not "
+                f"defined'",
+                'copy the same alias lines to every nova.conf, restart'))
+        elif len(variants) > 1:
+            findings.append(Finding(
+                ERROR, 'ALIAS_DIFFERS', f'alias {name}',
+                f'alias {name} is defined differently in '
+                f"{', '.join(sorted(per_conf))}: the scheduler and the "
+                f'compute disagree on which device it means',
+                'make the alias lines identical everywhere, restart'))
+    return findings
+
+
+def deprecated_option_names(inventory):
+    findings = []
+    for conf in inventory.confs:
+        for section, option, new in conf.deprecated:
+            findings.append(Finding(
+                WARNING, 'DEPRECATED_OPTION', f'{conf.path} [{section}] '
+                f'{option}', f'[{section}] {option} is a deprecated name; '
+                f'nova still reads it but will drop it', f'rename it to '
+                f'{new}'))
+    return findings
+
+
+# --- alias against recorded devices --------------------------------------
+
+def alias_never_matches(inventory):
+    """Aliases nova's filters leave with no device, and why.
+
+    Fires ALIAS_DROPS_PF for the seed's case (devices recorded as type-PF,
+    alias without device_type), ALIAS_DEVICE_TYPE_MISMATCH when the alias
+    names a device_type nova did not record for those ids, and
+    ALIAS_NO_DEVICE when the ids match nothing recorded at all.
+    """
+    if inventory.pools is None:
+        return []
+    all_pools = inventory.nova_pools('usable')
+    findings = []
+    for name, policy, specs in _unique_aliases(inventory):
+        loose = [pci_pools.without_ignored(s) for s in _loose(specs)]
+        near = [p for p in inventory.pools
+                if pci_pools.prop_match(p.nova_pool(p.usable), loose)]
+        kept, dropped = pci_pools.filter_pools(all_pools, specs)
+        recorded = sorted({p.dev_type for p in near})
+        ids = sorted({f'{p.vendor_id}:{p.product_id}' for p in near}) or \
+            sorted({f"{s.get('vendor_id')}:{s.get('product_id')}"
+                    for s in specs})
+        hosts = len({p.node_key for p in near})
+        if not near:
+            findings.append(Finding(
+                WARNING, 'ALIAS_NO_DEVICE', f'alias {name}',
+                f"alias {name} ({', '.join(ids)}) matches no device "
+                f"recorded in any cell: no compute lists it in [pci] "
+                f"device_spec, or the ids are wrong",
+                'check [pci] device_spec on the computes and '
+                '`openstack gpu device list`'))
+            continue
+        dropped_names = {d for d, _ in dropped}
+        if kept:
+            if 'unrequested PF' in dropped_names:
+                findings.append(Finding(
+                    WARNING, 'ALIAS_SKIPS_PF', f'alias {name}',
+                    f'alias {name} has no "device_type": "type-PF", so nova '
+                    f'drops the type-PF devices with ids '
+                    f"{', '.join(ids)} and only ever hands out the others",
+                    'if whole GPUs are meant: ' + _alias_lines(
+                        name, policy, specs, pci_pools.PF)))
+            continue
+        if pci_pools.PF in recorded and 'unrequested PF' in dropped_names:
+            first = specs[0]
+            findings.append(Finding(
+                ERROR, 'ALIAS_DROPS_PF', f'alias {name}',
+                f"alias {name} matches {', '.join(ids)}, which nova "
+                f"recorded as type-PF (SR-IOV capable) on {hosts} "
+                f"host(s); nova drops PF devices unless the alias says "
+                f'"device_type": "type-PF", so every boot ends in "No '
+                f'valid host was found"',
+                'in [pci] on nova-api hosts and every compute: ' +
+                _alias_lines(name, policy, specs, pci_pools.PF) +
+                ' (or: ' + _write_cmd(name, first.get('vendor_id'),
+                                      first.get('product_id'), 'auto') +
+                ')'))
+        else:
+            wanted = sorted({s.get('dev_type') for s in specs
+                             if s.get('dev_type')})
+            right = pci_pools.PF if pci_pools.PF in recorded else recorded[0]
+            findings.append(Finding(
+                ERROR, 'ALIAS_DEVICE_TYPE_MISMATCH', f'alias {name}',
+                f"alias {name} asks for device_type {', '.join(wanted)} "
+                f"but nova recorded {', '.join(ids)} as "
+                f"{', '.join(recorded)}: nothing can match",
+                'in [pci] on nova-api hosts and every compute: ' +
+                _alias_lines(name, policy, specs, right)))
+    return findings
+
+
+def gpus_without_alias(inventory):
+    if inventory.pools is None:
+        return []
+    configs = inventory.alias_configs()
+    if not configs:
+        return []
+    specs = [s for _c, config in configs
+             for _p, alias_specs in config.aliases().values()
+             for s in _loose(alias_specs)]
+    counts = {}
+    for pool in inventory.pools:
+        if pool.dev_type == pci_pools.VF or not catalog.is_known_gpu(
+                pool.vendor_id, pool.product_id):
+            continue
+        if specs and pci_pools.prop_match(pool.nova_pool(0), specs):
+            continue
+        key = (pool.vendor_id, pool.product_id, pool.dev_type)
+        counts[key] = counts.get(key, 0) + pool.total
+    return [_gpu_without_alias(v, p, t, n)
+            for (v, p, t), n in sorted(counts.items())]
+
+
+def _gpu_without_alias(vendor_id, product_id, dev_type, count):
+    ids = f'{vendor_id}:{product_id}'
+    return Finding(
+        INFO, 'GPU_WITHOUT_ALIAS', f'device {ids}',
+        f'{count} {catalog.model_name(vendor_id, product_id)} ({ids}, '
+        f'{dev_type}) recorded by nova but no alias names them: no flavor '
+        f'can request them',
+        'in [pci]: alias = ' + pci_alias.render(
+            catalog.alias_name(vendor_id, product_id), vendor_id,
+            product_id, dev_type))
+
+
+def pf_and_vfs_in_placement(inventory):
+    """A device_spec matching a PF and its VFs under report_in_placement.
+
+    nova-compute refuses to start then ("Configuring both ... is not
+    supported", nova/compute/pci_placement_translator.py).
+    """
+    if inventory.pools is None:
+        return []
+    findings = []
+    for conf in inventory.confs:
+        if not conf.report_in_placement:
+            continue
+        for raw in conf.device_spec:
+            for spec in _device_specs(raw):
+                both = _nodes_with_pf_and_vf(inventory.pools, spec)
+                if both:
+                    findings.append(Finding(
+                        ERROR, 'DEVICE_SPEC_PF_AND_VF', f'{conf.path} [pci] '
+                        f'device_spec', f'device_spec {raw} matches PFs and '
+                        f'their VFs on {len(both)} host(s) while [pci] '
+                        f'report_in_placement is on: nova-compute refuses '
+                        f'to start there', 'narrow the device_spec to the '
+                        'PF (product id or address) or to the VFs only'))
+    return findings
+
+
+def _device_specs(raw):
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return []
+    specs = data if isinstance(data, list) else [data]
+    return [s for s in specs if isinstance(s, dict)]
+
+
+def _spec_wants(spec, key, value):
+    want = str(spec.get(key, '*')).lower()
+    return want in ('*', '') or want == value
+
+
+def _nodes_with_pf_and_vf(pools, spec):
+    types = {}
+    for pool in pools:
+        if _spec_wants(spec, 'vendor_id', pool.vendor_id) and \
+                _spec_wants(spec, 'product_id', pool.product_id):
+            types.setdefault(pool.node_key, set()).add(pool.dev_type)
+    return [n for n, t in types.items()
+            if pci_pools.PF in t and pci_pools.VF in t]
+
+
+def device_spec_invalid(inventory):
+    findings = []
+    for conf in inventory.confs:
+        for raw in conf.device_spec:
+            try:
+                json.loads(raw)
+            except ValueError as exc:
+                findings.append(Finding(
+                    ERROR, 'DEVICE_SPEC_INVALID',
+                    f'{conf.path} [pci] device_spec',
+                    f'device_spec {raw} is not JSON ({exc}): nova-compute '
+                    f'does not start', 'write one JSON object or list'))
+    return findings
+
+
+# --- flavors -------------------------------------------------------------
+
+def flavor_problems(inventory):
+    """Flavor values and requests nova will refuse.
+
+    Stored values nova cannot translate, aliases it does not know, and
+    requests no host can satisfy (ever, or with today's free devices).
+    """
+    if inventory.flavors is None:
+        return []
+    configs = inventory.alias_configs()
+    findings = []
+    for flavor in inventory.flavors:
+        value = flavor.specs.get(pci_request.EXTRA_SPEC)
+        if value is None:
+            continue
+        subject = f'flavor {flavor.name}'
+        requests, problem = pci_request.parse_stored(value)
+        if problem:
+            findings.append(Finding(
+                ERROR if not requests else WARNING, 'FLAVOR_VALUE_INVALID',
+                subject, f'pci_passthrough:alias={value!r}: {problem}',
+                f'openstack gpu flavor set {flavor.name} --alias '
+                f'NAME:COUNT'))
+        if not requests:
+            continue
+        undefined = _undefined_in(requests, configs)
+        if undefined:
+            findings.append(Finding(
+                ERROR, 'FLAVOR_ALIAS_UNDEFINED', subject, undefined,
+                'define the alias in [pci] alias of every nova.conf, or '
+                'fix the flavor'))
+            continue
+        if inventory.pools is not None and configs:
+            findings.extend(_flavor_capacity(
+                inventory, flavor, requests, configs[0][1].aliases()))
+    return findings
+
+
+def _undefined_in(requests, configs):
+    missing = []
+    for conf, config in configs:
+        for name in pci_request.undefined_aliases(requests,
+                                                  config.aliases()):
+            missing.append(f"'PCI alias {name} is not defined' "
+                           f"({conf.path})")
+    if missing:
+        return 'every boot fails with ' + '; '.join(missing)
+    return None
+
+
+def _flavor_capacity(inventory, flavor, requests, aliases):
+    subject = f'flavor {flavor.name}'
+    wanted = pci_request.pci_requests(requests, aliases)
+    nodes = pci_pools.by_node(inventory.pools)
+    live = {k: v for k, v in nodes.items() if not _node_deleted(inventory, k)}
+    ever = [k for k, ps in live.items() if pci_pools.supports(
+        [p.nova_pool(p.usable) for p in ps], wanted)]
+    if not ever:
+        alone = ', '.join(
+            f'{r.name}:{r.count} fits on '
+            f'{_hosts_supporting(live, [w])} host(s)'
+            for r, w in zip(requests, wanted))
+        return [Finding(
+            ERROR, 'FLAVOR_UNSATISFIABLE', subject,
+            f'no host can ever satisfy pci_passthrough:alias='
+            f'{pci_request.canonical(requests)} (all devices on one host, '
+            f'with nova\'s PF/VF/vdpa filtering): {alone}',
+            'fix the aliases the other findings name, or put the devices '
+            'together on one host')]
+    free = [k for k in ever if pci_pools.supports(
+        [p.nova_pool(p.available) for p in live[k]], wanted)]
+    if not free:
+        return [Finding(
+            WARNING, 'FLAVOR_NO_FREE_CAPACITY', subject,
+            f'{len(ever)} host(s) could satisfy '
+            f'{pci_request.canonical(requests)} but none has the devices '
+            f'free now', 'free devices (see PCI_DEVICE_LEAKED) or add '
+            'hosts')]
+    return []
+
+
+def _hosts_supporting(nodes, wanted):
+    return sum(1 for ps in nodes.values() if pci_pools.supports(
+        [p.nova_pool(p.usable) for p in ps], wanted))
+
+
+def _node_deleted(inventory, key):
+    node = inventory.nodes.get(key)
+    return bool(inventory.nodes) and (node is None or node.deleted)
+
+
+# --- device rows ---------------------------------------------------------
+
+def leaked_allocations(inventory):
+    if not inventory.leaks:
+        return []
+    per_node = {}
+    for leak in inventory.leaks:
+        per_node.setdefault((leak.cell, leak.compute_node_id), []).append(
+            leak)
+    findings = []
+    for (cell, node_id), leaks in sorted(per_node.items(),
+                                         key=lambda kv: str(kv[0])):
+        host = inventory.host(cell, node_id)
+        shown = ', '.join(
+            f'{lk.address} ({lk.status} to '
+            f'{"deleted" if lk.instance_deleted else "unknown"} instance '
+            f'{lk.instance_uuid})' for lk in leaks[:5])
+        more = f' and {len(leaks) - 5} more' if len(leaks) > 5 else ''
+        findings.append(Finding(
+            WARNING, 'PCI_DEVICE_LEAKED', f'host {host}',
+            f'{len(leaks)} device(s) held by instances that no longer '
+            f'exist: {shown}{more}; nova will not hand them out',
+            f'start nova-compute on {host} (it frees them at its next '
+            f'resource update), or remove the host if decommissioned'))
+    return findings
+
+
+def devices_on_deleted_nodes(inventory):
+    if inventory.pools is None or not inventory.nodes:
+        return []
+    counts = {}
+    for pool in inventory.pools:
+        if _node_deleted(inventory, pool.node_key):
+            counts[pool.node_key] = counts.get(pool.node_key, 0) + pool.total
+    return [Finding(
+        WARNING, 'DEVICES_ON_DELETED_NODE',
+        f'host {inventory.host(*key)}',
+        f'{n} live pci_devices row(s) point at a deleted or missing compute '
+        f'node: nova never cleans them up and they skew every count',
+        'nothing to do in nova; this tool ignores them for capacity')
+        for key, n in sorted(counts.items(), key=lambda kv: str(kv[0]))]
+
+
+RULES = (
+    alias_invalid,
+    alias_differs_between_confs,
+    deprecated_option_names,
+    device_spec_invalid,
+    alias_never_matches,
+    gpus_without_alias,
+    pf_and_vfs_in_placement,
+    flavor_problems,
+    leaked_allocations,
+    devices_on_deleted_nodes,
+)
+
+
+def run(inventory, rules=RULES):
+    findings = []
+    for rule in rules:
+        findings.extend(rule(inventory))
+    findings.extend(Finding(INFO, 'NOTE', 'audit', note, '')
+                    for note in inventory.notes)
+    return sorted(findings, key=lambda f: (SEVERITY_RANK[f.severity],
+                                           f.code, f.subject))
+
+
+def worst(findings):
+    """The most severe severity present, or None."""
+    ranks = [SEVERITY_RANK[f.severity] for f in findings]
+    if not ranks:
+        return None
+    return {v: k for k, v in SEVERITY_RANK.items()}[min(ranks)]

@@ -1,0 +1,199 @@
+"""Device pools and the filters nova's scheduler applies to them.
+
+Mirrors nova/pci/stats.py (``PciDeviceStats._filter_pools`` and
+``support_requests``) and nova/pci/utils.py (``pci_device_prop_match``).
+Nova keys its pools by vendor_id, product_id, numa_node and dev_type (plus
+device_spec tags, which the database does not hold); a pool here is the
+same grouping of live ``pci_devices`` rows of one compute node, counted by
+status, so one aggregate query can feed every rule.
+
+NUMA affinity is not modelled: it depends on the instance's own NUMA
+topology, which a flavor alone does not fix.
+"""
+
+import dataclasses
+
+PF = 'type-PF'
+VF = 'type-VF'
+PCI = 'type-PCI'
+VDPA = 'vdpa'
+
+# Statuses of a row that can serve a request once freed
+# (nova/objects/fields.py PciDeviceStatus); removed/deleted rows never can.
+GONE_STATUSES = ('removed', 'deleted')
+USED_STATUSES = ('allocated', 'claimed')
+
+# nova/pci/stats.py ignored_spec_tags: matched elsewhere (placement).
+IGNORED_SPEC_TAGS = ('resource_class', 'traits', 'rp_uuids')
+
+
+@dataclasses.dataclass(frozen=True)
+class DevicePool:
+    """Live rows of one compute node that share nova's pool keys."""
+
+    cell: str
+    compute_node_id: int
+    vendor_id: str
+    product_id: str
+    dev_type: str
+    numa_node: int | None
+    total: int = 0       # every live row
+    usable: int = 0      # not removed/deleted: could serve once free
+    available: int = 0   # status 'available': what the scheduler sees now
+    used: int = 0        # allocated or claimed
+
+    @property
+    def node_key(self):
+        return (self.cell, self.compute_node_id)
+
+    def nova_pool(self, count):
+        """The pool dict nova's filters work on, with ``count`` devices."""
+        return {'vendor_id': self.vendor_id, 'product_id': self.product_id,
+                'dev_type': self.dev_type, 'numa_node': self.numa_node,
+                'count': count}
+
+
+def aggregate(devices, cell=''):
+    """Group device rows (dicts) into pools, as the SQL aggregate does.
+
+    For exports read from files; the database path aggregates in SQL.
+    """
+    counts = {}
+    for dev in devices:
+        key = (dev.get('cell') or cell, int(dev['compute_node_id']),
+               dev['vendor_id'].lower(), dev['product_id'].lower(),
+               dev['dev_type'], _int_or_none(dev.get('numa_node')))
+        c = counts.setdefault(key, [0, 0, 0, 0])
+        status = dev['status']
+        c[0] += 1
+        c[1] += status not in GONE_STATUSES
+        c[2] += status == 'available'
+        c[3] += status in USED_STATUSES
+    return [DevicePool(*key, *c) for key, c in sorted(
+        counts.items(), key=lambda kv: tuple(str(k) for k in kv[0]))]
+
+
+def _int_or_none(value):
+    if value in (None, '', 'NULL'):
+        return None
+    return int(value)
+
+
+def prop_match(pool, specs):
+    """nova/pci/utils.py pci_device_prop_match: any spec matches fully.
+
+    Every key of a spec must be present in the pool with an equal value,
+    compared case-insensitively; a key the pool lacks fails the spec.
+    """
+    def _matches(spec):
+        for key, want in spec.items():
+            have = pool.get(key)
+            if isinstance(want, str):
+                want = want.lower()
+            if isinstance(have, str):
+                have = have.lower()
+            if have != want:
+                return False
+        return True
+    return any(_matches(spec) for spec in specs)
+
+
+def without_ignored(spec):
+    return {k: v for k, v in spec.items() if k not in IGNORED_SPEC_TAGS}
+
+
+def filter_for_spec(pools, specs):
+    specs = [without_ignored(s) for s in specs]
+    return [p for p in pools if prop_match(p, specs)]
+
+
+def filter_unrequested_pfs(pools, specs):
+    """PF pools are dropped unless some spec asks for dev_type type-PF.
+
+    This is the A40 trap: the card reports SR-IOV capability, nova records
+    it as type-PF, and an alias without ``"device_type": "type-PF"`` can
+    never get it.
+    """
+    if all(s.get('dev_type') != PF for s in specs):
+        return [p for p in pools if p.get('dev_type') != PF]
+    return pools
+
+
+def filter_unrequested_vdpa(pools, specs):
+    if all(s.get('dev_type') != VDPA for s in specs):
+        return [p for p in pools if p.get('dev_type') != VDPA]
+    return pools
+
+
+def _true(value):
+    return str(value).strip().lower() in ('1', 't', 'true', 'on', 'y', 'yes')
+
+
+def filter_unrequested_remote_managed(pools, specs):
+    if all(not _true(s.get('remote_managed')) for s in specs):
+        return [p for p in pools if not _true(p.get('remote_managed'))]
+    return pools
+
+
+def filter_live_migratable(pools, specs):
+    for wanted in ('true', 'false'):
+        if all(s.get('live_migratable') == wanted for s in specs):
+            return [p for p in pools if p.get('live_migratable') == wanted]
+    return pools
+
+
+# In nova's order (_filter_pools); the NUMA and placement steps are left
+# out, see the module docstring.
+FILTERS = (
+    ('spec', filter_for_spec),
+    ('unrequested PF', filter_unrequested_pfs),
+    ('unrequested vdpa', filter_unrequested_vdpa),
+    ('unrequested remote-managed', filter_unrequested_remote_managed),
+    ('live-migratable', filter_live_migratable),
+)
+
+
+def filter_pools(pools, specs):
+    """Apply nova's filters; return the kept pools and what each dropped.
+
+    ``dropped`` is a list of (filter name, device count) for each filter
+    that removed devices, so a caller can say *why* nothing is left.
+    """
+    dropped = []
+    for name, step in FILTERS:
+        before = sum(p['count'] for p in pools)
+        pools = step(pools, specs)
+        after = sum(p['count'] for p in pools)
+        if after < before:
+            dropped.append((name, before - after))
+    return pools, dropped
+
+
+def supports(pools, requests):
+    """Can one host's pools satisfy all ``requests`` together?
+
+    ``requests`` is a list of (count, specs). Mirrors nova's
+    ``support_requests``: requests are applied one after the other to a
+    copy of the pools, each consuming devices the next cannot reuse.
+    """
+    pools = [dict(p) for p in pools if p['count'] > 0]
+    for count, specs in requests:
+        kept, _dropped = filter_pools(pools, specs)
+        if sum(p['count'] for p in kept) < count:
+            return False
+        for pool in kept:
+            take = min(count, pool['count'])
+            pool['count'] -= take
+            count -= take
+            if not count:
+                break
+        pools = [p for p in pools if p['count'] > 0]
+    return True
+
+
+def by_node(pools):
+    """Pools grouped per compute node: {(cell, node_id): [DevicePool]}."""
+    nodes = {}
+    for pool in pools:
+        nodes.setdefault(pool.node_key, []).append(pool)
+    return nodes

@@ -1,0 +1,134 @@
+"""Write ``[pci] alias`` lines into a nova.conf safely.
+
+Line-based on purpose: oslo.config cannot write, and rewriting the file
+through an INI library would lose comments, order and repeated keys. Only
+the ``alias =`` lines of the named alias change; everything else stays
+byte for byte. The new file replaces the old one atomically (a temp file
+in the same directory, fsync, rename), after a timestamped backup copy.
+"""
+
+import datetime
+import json
+import os
+import re
+import shutil
+import tempfile
+
+_SECTION = re.compile(r'^\s*\[([^\]]+)\]\s*$')
+_ALIAS = re.compile(r'^\s*alias\s*=\s*(.*?)\s*$')
+
+
+class ConfWriteError(Exception):
+    pass
+
+
+def _alias_name(value):
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    return data.get('name') if isinstance(data, dict) else None
+
+
+def _same(value, wanted):
+    try:
+        return json.loads(value) == json.loads(wanted)
+    except ValueError:
+        return False
+
+
+def plan(lines, name, values, replace=False):
+    """New lines with ``values`` as the alias lines of ``name``.
+
+    Returns (new_lines, changed). Raises :class:`ConfWriteError` when a
+    different definition of ``name`` exists and ``replace`` is false.
+    """
+    section = None
+    pci_end = None          # index after the last line of [pci]
+    existing = []           # indexes of alias lines of this name
+    for index, line in enumerate(lines):
+        match = _SECTION.match(line)
+        if match:
+            section = match.group(1).strip()
+            continue
+        if section != 'pci':
+            continue
+        pci_end = index + 1
+        alias = _ALIAS.match(line)
+        if alias and _alias_name(alias.group(1)) == name:
+            existing.append(index)
+    current = [_ALIAS.match(lines[i]).group(1) for i in existing]
+    if len(current) == len(values) and all(
+            _same(c, v) for c, v in zip(current, values)):
+        return lines, False
+    if current and not replace:
+        raise ConfWriteError(
+            f"alias {name} is already defined differently "
+            f"({'; '.join(current)}): pass --replace to overwrite it")
+    new = [f'alias = {v}\n' for v in values]
+    if existing:
+        first = existing[0]
+        kept = [line for i, line in enumerate(lines) if i not in existing]
+        return kept[:first] + new + kept[first:], True
+    if pci_end is not None:
+        # after the last non-blank line of [pci], keeping trailing blanks
+        while pci_end > 0 and not lines[pci_end - 1].strip():
+            pci_end -= 1
+        return lines[:pci_end] + new + lines[pci_end:], True
+    tail = list(lines)
+    if tail and not tail[-1].endswith('\n'):
+        tail[-1] += '\n'
+    if tail and tail[-1].strip():
+        tail.append('\n')
+    return tail + ['[pci]\n'] + new, True
+
+
+def write_alias(path, name, values, replace=False, now=None):
+    """Put the alias lines into ``path``.
+
+    Returns (changed, backup): ``changed`` is False when the file already
+    said exactly this (nothing is written); ``backup`` is the copy of the
+    previous file, or None when there was no file.
+    """
+    try:
+        with open(path, encoding='utf-8') as f:
+            lines = f.readlines()
+    except FileNotFoundError:
+        lines = []
+    except OSError as exc:
+        raise ConfWriteError(f'{path}: {exc.strerror}')
+    new_lines, changed = plan(lines, name, values, replace)
+    if not changed:
+        return False, None
+    backup = None
+    if os.path.exists(path):
+        stamp = (now or datetime.datetime.now()).strftime('%Y%m%dT%H%M%S')
+        backup = f'{path}.{stamp}.bak'
+        shutil.copy2(path, backup)
+    _atomic_write(path, ''.join(new_lines))
+    return True, backup
+
+
+def _atomic_write(path, text):
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    fd, tmp = tempfile.mkstemp(prefix='.nova.conf.', dir=directory)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if st is not None:
+            os.chmod(tmp, st.st_mode & 0o7777)
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except PermissionError:
+                pass
+        os.replace(tmp, path)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise ConfWriteError(f'{path}: {exc.strerror}')

@@ -1,0 +1,291 @@
+"""Nova's databases, read-only, through pymysql.
+
+Every query is a SELECT inside a read-only transaction, so a user with
+nothing but SELECT grants is enough and nothing is ever written. The audit
+aggregates in SQL (a cloud can have a million pci_devices rows and pymysql
+decodes each field in pure Python); ``devices`` streams rows with a
+server-side cursor for ``device list``.
+"""
+
+import concurrent.futures
+import dataclasses
+import urllib.parse
+
+from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import pools as pci_pools
+
+CELL0_UUID = '00000000-0000-0000-0000-000000000000'
+CONNECT_TIMEOUT = 10
+READ_TIMEOUT = 300
+# The aggregate's temporary table spills to disk at MariaDB's default
+# 16 MiB and gets ~4x slower at a million rows (measured, see issue 3).
+SESSION_TMP_TABLE_SIZE = 256 * 1024 * 1024
+
+
+class DatabaseError(Exception):
+    """A database that cannot be reached or read; never shows a password."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    name: str
+    url: str
+
+
+def mask(url):
+    """The URL with its password replaced by ``***``."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit('@', 1)
+    user = netloc[0].split(':', 1)[0]
+    return urllib.parse.urlunsplit(parts._replace(
+        netloc=f'{user}:***@{netloc[1]}'))
+
+
+def connect_args(url):
+    """pymysql.connect() arguments from an SQLAlchemy-style URL.
+
+    ``mysql+pymysql://user:pass@host:port/db?charset=utf8&unix_socket=...
+    &read_default_file=/etc/my.cnf`` as nova.conf writes it.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if not parts.scheme.startswith('mysql'):
+        raise DatabaseError(
+            f'{mask(url)}: only mysql/mariadb URLs are supported '
+            f'(mysql+pymysql://user:password@host/nova)')
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    args = {'database': parts.path.lstrip('/') or None,
+            'charset': query.get('charset', 'utf8mb4'),
+            'connect_timeout': CONNECT_TIMEOUT,
+            'read_timeout': READ_TIMEOUT}
+    try:
+        if parts.hostname:
+            args['host'] = parts.hostname
+        if parts.port:
+            args['port'] = parts.port
+    except ValueError as exc:
+        raise DatabaseError(f'{mask(url)}: bad port: {exc}')
+    if parts.username:
+        args['user'] = urllib.parse.unquote(parts.username)
+    if parts.password is not None:
+        args['password'] = urllib.parse.unquote(parts.password)
+    for key in ('unix_socket', 'read_default_file', 'read_default_group'):
+        if key in query:
+            args[key] = query[key]
+    return args
+
+
+def format_cell_url(template, base_url):
+    """Fill a templated cell_mappings URL as nova does.
+
+    ``nova-manage cell_v2 create_cell`` may store
+    ``{scheme}://{username}:{password}@{hostname}:{port}/{path}?{query}``;
+    nova fills the fields from its own [database] connection
+    (nova/objects/cell_mapping.py ``_format_db_url``).
+    """
+    if '{' not in template:
+        return template
+    parts = urllib.parse.urlsplit(base_url)
+    fields = {'scheme': parts.scheme, 'username': parts.username or '',
+              'password': parts.password or '',
+              'hostname': parts.hostname or '', 'port': parts.port or '',
+              'path': parts.path.lstrip('/'), 'query': parts.query,
+              'fragment': parts.fragment}
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise DatabaseError(f'cannot fill cell URL template: {exc}')
+
+
+class Connection:
+    """One read-only connection to a nova database."""
+
+    def __init__(self, url, label=''):
+        import pymysql
+
+        self.url = url
+        self.label = label or mask(url)
+        self._pymysql = pymysql
+        try:
+            self.conn = pymysql.connect(autocommit=False,
+                                        **connect_args(url))
+            with self.conn.cursor() as cur:
+                cur.execute('SET SESSION tmp_table_size = %s, '
+                            'max_heap_table_size = %s',
+                            (SESSION_TMP_TABLE_SIZE, SESSION_TMP_TABLE_SIZE))
+                cur.execute('START TRANSACTION READ ONLY')
+        except pymysql.err.Error as exc:
+            raise DatabaseError(
+                f'cannot connect to {self.label}: {_reason(exc)}')
+
+    def query(self, sql, args=()):
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql, args)
+                return cur.fetchall()
+        except self._pymysql.err.Error as exc:
+            raise DatabaseError(f'{self.label}: {_reason(exc)}')
+
+    def stream(self, sql, args=()):
+        """Rows one at a time from a server-side cursor."""
+        cur = self.conn.cursor(self._pymysql.cursors.SSCursor)
+        try:
+            cur.execute(sql, args)
+            yield from cur
+        except self._pymysql.err.Error as exc:
+            raise DatabaseError(f'{self.label}: {_reason(exc)}')
+        finally:
+            cur.close()
+
+    def columns(self, table):
+        rows = self.query(
+            'SELECT COLUMN_NAME FROM information_schema.COLUMNS '
+            'WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s', (table,))
+        return {r[0] for r in rows}
+
+    def close(self):
+        try:
+            self.conn.rollback()
+            self.conn.close()
+        except Exception:
+            pass
+
+
+def _reason(exc):
+    args = getattr(exc, 'args', ())
+    if len(args) >= 2:
+        return f'({args[0]}) {args[1]}'
+    return str(exc) or exc.__class__.__name__
+
+
+# --- the API database ----------------------------------------------------
+
+def cells(api_url):
+    """Cells from cell_mappings, cell0 skipped (it has no hosts)."""
+    conn = Connection(api_url, label='API database ' + mask(api_url))
+    try:
+        rows = conn.query('SELECT name, uuid, database_connection '
+                          'FROM cell_mappings ORDER BY id')
+    finally:
+        conn.close()
+    return [(name or uuid, uuid, db) for name, uuid, db in rows
+            if uuid != CELL0_UUID]
+
+
+def flavors(api_url):
+    """Flavors with their extra specs from the API database."""
+    conn = Connection(api_url, label='API database ' + mask(api_url))
+    try:
+        rows = conn.query(
+            'SELECT f.flavorid, f.name, s.`key`, s.value FROM flavors f '
+            'LEFT JOIN flavor_extra_specs s ON s.flavor_id = f.id '
+            'ORDER BY f.id')
+    finally:
+        conn.close()
+    result = {}
+    for flavorid, name, key, value in rows:
+        flavor = result.setdefault(flavorid, audit.Flavor(flavorid, name, {}))
+        if key is not None:
+            flavor.specs[key] = value
+    return list(result.values())
+
+
+# --- cell databases ------------------------------------------------------
+
+POOLS_SQL = (
+    "SELECT compute_node_id, LOWER(vendor_id), LOWER(product_id), dev_type, "
+    "numa_node, COUNT(*), SUM(status NOT IN ('removed', 'deleted')), "
+    "SUM(status = 'available'), SUM(status IN ('allocated', 'claimed')) "
+    "FROM pci_devices WHERE deleted = 0 "
+    "GROUP BY compute_node_id, vendor_id, product_id, dev_type, numa_node")
+
+NODES_SQL = ('SELECT id, host, hypervisor_hostname, deleted '
+             'FROM compute_nodes')
+
+# Rows held by an instance whose row is soft-deleted or absent. Uses the
+# (instance_uuid, deleted) index; only allocated/claimed rows are joined.
+LEAKS_SQL = (
+    "SELECT p.compute_node_id, p.address, p.vendor_id, p.product_id, "
+    "p.status, p.instance_uuid "
+    "FROM pci_devices p LEFT JOIN instances i "
+    "ON i.uuid = p.instance_uuid AND i.deleted = 0 "
+    "WHERE p.deleted = 0 AND p.status IN ('allocated', 'claimed') "
+    "AND p.instance_uuid IS NOT NULL AND i.uuid IS NULL")
+
+
+def read_cell(name, url):
+    """Pools, nodes and leaked allocations of one cell."""
+    conn = Connection(url, label=f'cell {name} ({mask(url)})')
+    try:
+        pools = [pci_pools.DevicePool(name, *row[:5],
+                                      *(int(x) for x in row[5:]))
+                 for row in conn.query(POOLS_SQL)]
+        nodes = {(name, r[0]): audit.Node(name, r[0], r[1], r[2],
+                                          bool(r[3]))
+                 for r in conn.query(NODES_SQL)}
+        leaks = [audit.Leak(name, *row[:6], instance_deleted=False)
+                 for row in conn.query(LEAKS_SQL)]
+        deleted = _deleted_instances(conn, [lk.instance_uuid
+                                            for lk in leaks])
+        leaks = [dataclasses.replace(lk, instance_deleted=lk.instance_uuid
+                                     in deleted) for lk in leaks]
+    finally:
+        conn.close()
+    return pools, nodes, leaks
+
+
+def _deleted_instances(conn, uuids):
+    if not uuids:
+        return set()
+    marks = ', '.join(['%s'] * len(uuids))
+    rows = conn.query(f'SELECT uuid FROM instances WHERE deleted != 0 '
+                      f'AND uuid IN ({marks})', uuids)
+    return {r[0] for r in rows}
+
+
+def read_cells(cell_urls, max_workers=8):
+    """Read every cell concurrently; merge pools, nodes and leaks."""
+    pools, nodes, leaks = [], {}, []
+    with concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(1, min(max_workers, len(cell_urls)))) as pool:
+        results = pool.map(lambda c: read_cell(*c), cell_urls)
+        for cell_pools, cell_nodes, cell_leaks in results:
+            pools.extend(cell_pools)
+            nodes.update(cell_nodes)
+            leaks.extend(cell_leaks)
+    return pools, nodes, leaks
+
+
+DEVICE_COLUMNS = ('compute_node_id', 'address', 'vendor_id', 'product_id',
+                  'dev_type', 'status', 'numa_node', 'instance_uuid',
+                  'parent_addr')
+
+
+def devices(name, url, filters):
+    """Stream live device rows of one cell with the host joined in.
+
+    ``filters`` maps column -> value; older schemas without parent_addr
+    return None in that column.
+    """
+    conn = Connection(url, label=f'cell {name} ({mask(url)})')
+    try:
+        present = conn.columns('pci_devices')
+        select = ', '.join(f'p.{c}' if c in present else 'NULL'
+                           for c in DEVICE_COLUMNS)
+        where = ['p.deleted = 0']
+        args = []
+        for column, value in filters.items():
+            if column == 'host':
+                where.append('c.host = %s')
+            else:
+                where.append(f'p.{column} = %s')
+            args.append(value)
+        sql = (f'SELECT {select}, c.host FROM pci_devices p '
+               f'LEFT JOIN compute_nodes c ON c.id = p.compute_node_id '
+               f'WHERE {" AND ".join(where)} '
+               f'ORDER BY c.host, p.address')
+        for row in conn.stream(sql, args):
+            yield dict(zip(DEVICE_COLUMNS + ('host',), row), cell=name)
+    finally:
+        conn.close()

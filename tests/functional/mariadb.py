@@ -1,0 +1,141 @@
+"""A private MariaDB server for the functional tests.
+
+One server per test process, started on first use: its own datadir in a
+temp dir, listening on 127.0.0.1 on a free port and on a socket, stopped by
+PID when the process exits. Each test gets fresh databases holding nova's
+real tables (DDL generated from nova's models, see
+tools/dump-nova-schema.py).
+"""
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pymysql
+
+SCHEMA_DIR = os.path.join(os.path.dirname(__file__), '..', 'fixtures',
+                          'schema')
+ADMIN_PASSWORD = 'admin-pw-never-shown'
+READER_PASSWORD = 'reader-pw-never-shown'
+
+
+def _find(*names):
+    for name in names:
+        path = shutil.which(name) or shutil.which(name, path='/usr/sbin')
+        if path:
+            return path
+    raise RuntimeError(
+        f'none of {names} found: install mariadb-server '
+        f'(tools/test-deps.sh does)')
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A running mariadbd owned by this process."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix='gpu-mariadb-')
+        self.datadir = os.path.join(self.dir, 'data')
+        self.socket = os.path.join(self.dir, 'mysql.sock')
+        self.port = _free_port()
+        subprocess.run(
+            [_find('mariadb-install-db', 'mysql_install_db'),
+             '--no-defaults', f'--datadir={self.datadir}', '--user=root',
+             '--auth-root-authentication-method=normal', '--skip-test-db'],
+            check=True, capture_output=True)
+        self.log = open(os.path.join(self.dir, 'server.log'), 'w')
+        self.proc = subprocess.Popen(
+            [_find('mariadbd', 'mysqld'), '--no-defaults',
+             f'--datadir={self.datadir}', f'--socket={self.socket}',
+             f'--port={self.port}', '--bind-address=127.0.0.1',
+             '--user=root', f'--pid-file={self.dir}/mariadb.pid',
+             '--innodb-buffer-pool-size=128M', '--skip-log-bin',
+             '--innodb-flush-log-at-trx-commit=0'],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        atexit.register(self.stop)
+        self._wait()
+        with self.root() as cur:
+            cur.execute("CREATE USER 'admin'@'%%' IDENTIFIED BY %s",
+                        (ADMIN_PASSWORD,))
+            cur.execute("GRANT ALL ON *.* TO 'admin'@'%'")
+            cur.execute("CREATE USER 'reader'@'%%' IDENTIFIED BY %s",
+                        (READER_PASSWORD,))
+
+    def _wait(self):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f'mariadbd exited, see {self.dir}')
+            try:
+                pymysql.connect(unix_socket=self.socket, user='root').close()
+                return
+            except pymysql.err.OperationalError:
+                time.sleep(0.2)
+        raise RuntimeError('mariadbd did not start within 60 s')
+
+    def root(self, database=None):
+        conn = pymysql.connect(unix_socket=self.socket, user='root',
+                               database=database, autocommit=True)
+        return _Cursor(conn)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url(self, database, user='admin', password=ADMIN_PASSWORD):
+        return (f'mysql+pymysql://{user}:{password}@127.0.0.1:{self.port}/'
+                f'{database}?charset=utf8')
+
+    def create_database(self, kind, prefix='nova'):
+        """A new database with nova's ``main`` or ``api`` tables."""
+        name = f'{prefix}_{kind}_{uuid.uuid4().hex[:8]}'
+        with open(os.path.join(SCHEMA_DIR, f'{kind}.sql')) as f:
+            ddl = f.read()
+        with self.root() as cur:
+            cur.execute(f'CREATE DATABASE {name}')
+            cur.execute(f'USE {name}')
+            for statement in ddl.split(';'):
+                if statement.strip():
+                    cur.execute(statement)
+            cur.execute(f"GRANT SELECT ON {name}.* TO 'reader'@'%'")
+        return name
+
+
+class _Cursor:
+    def __init__(self, conn):
+        self.conn = conn
+
+    def __enter__(self):
+        self.cur = self.conn.cursor()
+        return self.cur
+
+    def __exit__(self, *exc):
+        self.cur.close()
+        self.conn.close()
+
+
+_SERVER = None
+
+
+def server():
+    global _SERVER
+    if _SERVER is None:
+        _SERVER = Server()
+    return _SERVER
