@@ -111,6 +111,14 @@ def _alias_lines(name, numa_policy, specs, device_type):
         for s in specs if 'vendor_id' in s and 'product_id' in s)
 
 
+def _host_list(inventory, node_keys, limit=3):
+    names = sorted(inventory.host(*key) for key in node_keys)
+    shown = ', '.join(names[:limit])
+    if len(names) > limit:
+        shown += f' and {len(names) - limit} more'
+    return f'{len(names)} host(s) ({shown})'
+
+
 def _unique_aliases(inventory):
     """Each distinct valid alias definition once: (name, policy, specs)."""
     seen = {}
@@ -205,7 +213,7 @@ def alias_never_matches(inventory):
         ids = sorted({f'{p.vendor_id}:{p.product_id}' for p in near}) or \
             sorted({f"{s.get('vendor_id')}:{s.get('product_id')}"
                     for s in specs})
-        hosts = len({p.node_key for p in near})
+        hosts = _host_list(inventory, {p.node_key for p in near})
         if not near:
             findings.append(Finding(
                 WARNING, 'ALIAS_NO_DEVICE', f'alias {name}',
@@ -231,8 +239,8 @@ def alias_never_matches(inventory):
             findings.append(Finding(
                 ERROR, 'ALIAS_DROPS_PF', f'alias {name}',
                 f"alias {name} matches {', '.join(ids)}, which nova "
-                f"recorded as type-PF (SR-IOV capable) on {hosts} "
-                f"host(s); nova drops PF devices unless the alias says "
+                f"recorded as type-PF (SR-IOV capable) on {hosts}; "
+                f"nova drops PF devices unless the alias says "
                 f'"device_type": "type-PF", so every boot ends in "No '
                 f'valid host was found"',
                 'in [pci] on nova-api hosts and every compute: ' +

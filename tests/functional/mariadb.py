@@ -49,11 +49,15 @@ class Server:
         self.datadir = os.path.join(self.dir, 'data')
         self.socket = os.path.join(self.dir, 'mysql.sock')
         self.port = _free_port()
-        subprocess.run(
+        install = subprocess.run(
             [_find('mariadb-install-db', 'mysql_install_db'),
              '--no-defaults', f'--datadir={self.datadir}', '--user=root',
              '--auth-root-authentication-method=normal', '--skip-test-db'],
-            check=True, capture_output=True)
+            capture_output=True, text=True)
+        if install.returncode:
+            raise RuntimeError(
+                f'mariadb-install-db failed ({install.returncode}): '
+                f'{install.stdout[-2000:]} {install.stderr[-2000:]}')
         self.log = open(os.path.join(self.dir, 'server.log'), 'w')
         self.proc = subprocess.Popen(
             [_find('mariadbd', 'mysqld'), '--no-defaults',

@@ -1,0 +1,304 @@
+"""Scenarios against a real MariaDB holding nova's real tables.
+
+Every test runs the real `openstack` executable; the rows are inserted the
+way nova-compute writes them (tests/functional/novadata.py).
+"""
+
+import json
+import os
+
+import fixtures
+
+from tests.functional import base
+from tests.functional import mariadb
+from tests.functional import novadata
+
+A40 = '{"name": "gpuA40", "vendor_id": "10de", "product_id": "2235"}'
+A40_PF = ('{"name": "gpuA40", "vendor_id": "10de", "product_id": "2235", '
+          '"device_type": "type-PF"}')
+V100S_PF = ('{"name": "gpuV100S", "vendor_id": "10de", "product_id": '
+            '"1df6", "device_type": "type-PF"}')
+NVME = '{"name": "nvme155", "vendor_id": "144d", "product_id": "a808"}'
+GPU3080 = ('{"name": "gpu3080", "vendor_id": "10de", "product_id": '
+           '"2206"}')
+
+
+class DbTestCase(base.OpenStackTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.server = mariadb.server()
+        self.cell = novadata.Cell(self.server)
+        self.api = novadata.ApiDb(self.server)
+        self.api.map_cell('cell0', 'mysql+pymysql://x@127.0.0.1:1/cell0',
+                          uuid=novadata.CELL0_UUID)
+        self.api.map_cell('cell1', self.cell.url())
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+
+    def nova_conf(self, *aliases, name='nova.conf', api=True, extra=''):
+        path = os.path.join(self.tmp, name)
+        lines = ['[DEFAULT]', 'debug = false', '', '[database]',
+                 f'connection = {self.cell.url()}', '']
+        if api:
+            lines += ['[api_database]', f'connection = {self.api.url()}', '']
+        lines += ['[pci]', '# aliases as the operator wrote them']
+        lines += [f'alias = {a}' for a in aliases]
+        with open(path, 'w') as f:
+            f.write('\n'.join(lines) + '\n' + extra)
+        return path
+
+    def audit(self, conf, *extra):
+        return self.openstack('gpu', 'device', 'audit', '--nova-conf', conf,
+                              '-f', 'json', *extra)
+
+    def codes(self, result):
+        return sorted({f['Code'] for f in result.json()})
+
+    def finding(self, result, code):
+        found = [f for f in result.json() if f['Code'] == code]
+        self.assertEqual(1, len(found), result.stdout)
+        return found[0]
+
+
+class TestSeedA40(DbTestCase):
+
+    def test_found_fixed_and_clean(self):
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
+        self.api.add_flavor('gpu.a40', {'pci_passthrough:alias': 'gpuA40:1'})
+        conf = self.nova_conf(A40)
+
+        result = self.audit(conf)
+        self.assertEqual(1, result.rc, result.stderr)
+        drops = self.finding(result, 'ALIAS_DROPS_PF')
+        self.assertEqual('error', drops['Severity'])
+        self.assertIn('"device_type": "type-PF"', drops['Fix'])
+        self.finding(result, 'FLAVOR_UNSATISFIABLE')
+
+        self.openstack('gpu', 'alias', 'create', 'gpuA40', '--vendor-id',
+                       '10de', '--product-id', '2235', '--device-type',
+                       'auto', '--nova-conf', conf, '--write', conf,
+                       '--replace', check=0)
+        with open(conf) as f:
+            text = f.read()
+        self.assertIn(f'alias = {A40_PF}\n', text)
+        self.assertIn('# aliases as the operator wrote them', text)
+        backups = [n for n in os.listdir(self.tmp) if n.endswith('.bak')]
+        self.assertEqual(1, len(backups))
+
+        result = self.audit(conf)
+        self.assertEqual(0, result.rc, result.stdout)
+        self.assertEqual([], [f for f in result.json()
+                              if f['Severity'] == 'error'])
+
+    def test_write_refuses_different_alias_without_replace(self):
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
+        conf = self.nova_conf(A40)
+        result = self.openstack(
+            'gpu', 'alias', 'create', 'gpuA40', '--vendor-id', '10de',
+            '--product-id', '2235', '--nova-conf', conf, '--write', conf)
+        self.assertCleanError(result, '--replace')
+
+    def test_auto_refuses_pf_and_vf_with_same_ids(self):
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF',
+                             status='unavailable')
+        self.cell.add_device(node, '0000:21:00.4', '10de', '2235', 'type-VF',
+                             parent_addr='0000:21:00.0')
+        result = self.openstack(
+            'gpu', 'alias', 'create', 'gpuA40', '--vendor-id', '10de',
+            '--product-id', '2235', '--db-connection', self.cell.url())
+        self.assertCleanError(result, 'type-PF and type-VF')
+
+
+class TestFleet(DbTestCase):
+
+    def test_v100s_with_type_pf_alias(self):
+        node = self.cell.add_node('gpu-v100s-01')
+        self.cell.add_device(node, '0000:3b:00.0', '10de', '1df6',
+                             'type-PCI')
+        result = self.audit(self.nova_conf(V100S_PF))
+        found = self.finding(result, 'ALIAS_DEVICE_TYPE_MISMATCH')
+        self.assertIn('type-PCI', found['Message'])
+        self.assertIn('"device_type": "type-PCI"', found['Fix'])
+
+    def test_mixed_3080_3090_alternatives_quiet(self):
+        a = self.cell.add_node('gpu-30-01')
+        self.cell.add_device(a, '0000:1a:00.0', '10de', '2206', 'type-PCI')
+        self.cell.add_device(a, '0000:1b:00.0', '10de', '2204', 'type-PCI')
+        b = self.cell.add_node('gpu-30-02')
+        self.cell.add_device(b, '0000:1a:00.0', '10de', '2204', 'type-PCI')
+        self.api.add_flavor('gpu.30x2', {'pci_passthrough:alias': 'gpu30:2'})
+        conf = self.nova_conf(
+            '{"name": "gpu30", "vendor_id": "10de", "product_id": "2206", '
+            '"device_type": "type-PCI"}',
+            '{"name": "gpu30", "vendor_id": "10de", "product_id": "2204", '
+            '"device_type": "type-PCI"}')
+        result = self.audit(conf)
+        self.assertEqual(0, result.rc, result.stdout)
+        self.assertEqual([], self.codes(result))
+
+    def test_two_alias_flavor_fits_on_one_host_only(self):
+        gpu_only = self.cell.add_node('gpu-only')
+        self.cell.add_device(gpu_only, '0000:1a:00.0', '10de', '2206',
+                             'type-PCI')
+        both = self.cell.add_node('gpu-nvme')
+        self.cell.add_device(both, '0000:1a:00.0', '10de', '2206',
+                             'type-PCI')
+        self.cell.add_device(both, '0000:5e:00.0', '144d', 'a808',
+                             'type-PCI')
+        self.api.add_flavor('gpu.nvme', {
+            'pci_passthrough:alias': 'nvme155:1,gpu3080:1'})
+        conf = self.nova_conf(NVME, GPU3080)
+        self.assertEqual([], self.codes(self.audit(conf)))
+
+        # the only host with both has its GPU in use: not free now
+        self.cell.execute("UPDATE pci_devices SET status = 'allocated', "
+                          "instance_uuid = %s WHERE compute_node_id = %s "
+                          "AND vendor_id = '10de'",
+                          (self.cell.add_instance('gpu-nvme'), both))
+        result = self.audit(conf)
+        self.assertEqual(0, result.rc)
+        self.assertIn('none has the devices free now', self.finding(
+            result, 'FLAVOR_NO_FREE_CAPACITY')['Message'])
+
+        # and with the NVMe gone, no host can ever hold both
+        self.cell.execute("UPDATE pci_devices SET deleted = id WHERE "
+                          "vendor_id = '144d'")
+        result = self.audit(conf)
+        self.assertEqual(1, result.rc)
+        self.finding(result, 'FLAVOR_UNSATISFIABLE')
+
+    def test_undefined_alias_in_flavor(self):
+        node = self.cell.add_node('gpu-30-01')
+        self.cell.add_device(node, '0000:1a:00.0', '10de', '2206',
+                             'type-PCI')
+        self.api.add_flavor('gpu.typo', {'pci_passthrough:alias':
+                                         'gpu308:1'})
+        result = self.audit(self.nova_conf(GPU3080))
+        self.assertIn('PCI alias gpu308 is not defined', self.finding(
+            result, 'FLAVOR_ALIAS_UNDEFINED')['Message'])
+
+
+class TestRows(DbTestCase):
+
+    def test_leaked_allocations(self):
+        node = self.cell.add_node('gpu-a40-01')
+        gone = self.cell.add_instance('gpu-a40-01', deleted=True)
+        live = self.cell.add_instance('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF',
+                             status='allocated', instance_uuid=gone)
+        self.cell.add_device(node, '0000:22:00.0', '10de', '2235', 'type-PF',
+                             status='claimed',
+                             instance_uuid='5a0d4c52-0000-4000-8000-'
+                                           '000000000001')
+        self.cell.add_device(node, '0000:23:00.0', '10de', '2235', 'type-PF',
+                             status='allocated', instance_uuid=live)
+        result = self.audit(self.nova_conf(A40_PF))
+        leak = self.finding(result, 'PCI_DEVICE_LEAKED')
+        self.assertIn('2 device(s)', leak['Message'])
+        self.assertIn(gone, leak['Message'])
+        self.assertIn('unknown instance', leak['Message'])
+        self.assertNotIn(live, leak['Message'])
+
+    def test_rows_on_deleted_node(self):
+        node = self.cell.add_node('old-gpu', deleted=True)
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
+        result = self.audit(self.nova_conf(A40_PF))
+        self.assertIn('host old-gpu', self.finding(
+            result, 'DEVICES_ON_DELETED_NODE')['Subject'])
+
+    def test_gpu_without_alias(self):
+        node = self.cell.add_node('gpu-30-01')
+        self.cell.add_device(node, '0000:1a:00.0', '10de', '2204',
+                             'type-PCI')
+        result = self.audit(self.nova_conf(GPU3080))
+        found = self.finding(result, 'GPU_WITHOUT_ALIAS')
+        self.assertIn('"name": "gpu3090"', found['Fix'])
+
+
+class TestCellsAndAccess(DbTestCase):
+
+    def test_two_cells_from_cell_mappings(self):
+        cell2 = novadata.Cell(self.server)
+        # a templated URL, as `nova-manage cell_v2 create_cell` may store
+        template = ('{scheme}://{username}:{password}@{hostname}:{port}/' +
+                    cell2.database + '?{query}')
+        self.api.map_cell('cell2', template)
+        a = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(a, '0000:21:00.0', '10de', '2235', 'type-PF')
+        b = cell2.add_node('gpu-a40-02')
+        cell2.add_device(b, '0000:21:00.0', '10de', '2235', 'type-PF',
+                         status='allocated',
+                         instance_uuid=cell2.add_instance('gpu-a40-02'))
+        result = self.openstack(
+            'gpu', 'device', 'list', '--summary', '--nova-conf',
+            self.nova_conf(A40_PF), '-f', 'json', check=0)
+        rows = {r['Host']: r for r in result.json()}
+        self.assertEqual({'cell1/gpu-a40-01', 'cell2/gpu-a40-02'},
+                         set(rows))
+        self.assertEqual(1, rows['cell2/gpu-a40-02']['Used'])
+        self.assertEqual(1, rows['cell1/gpu-a40-01']['Free'])
+
+        listed = self.openstack(
+            'gpu', 'device', 'list', '--nova-conf', self.nova_conf(A40_PF),
+            '--cell', 'cell2', '-f', 'json', check=0).json()
+        self.assertEqual(['gpu-a40-02'], [d['Host'] for d in listed])
+
+    def test_select_only_user_is_enough(self):
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
+        reader = self.cell.url(user='reader',
+                               password=mariadb.READER_PASSWORD)
+        conf = self.nova_conf(A40, api=False)
+        result = self.audit(conf, '--db-connection', reader)
+        self.assertEqual(1, result.rc, result.stderr)
+        self.finding(result, 'ALIAS_DROPS_PF')
+        listed = self.openstack('gpu', 'device', 'list', '--db-connection',
+                                reader, '-f', 'json', check=0).json()
+        self.assertEqual('type-PF', listed[0]['Dev Type'])
+
+    def test_device_list_json_is_an_export(self):
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
+        export = os.path.join(self.tmp, 'devices.json')
+        result = self.openstack('gpu', 'device', 'list', '--db-connection',
+                                self.cell.url(), '-f', 'json', check=0)
+        with open(export, 'w') as f:
+            f.write(result.stdout)
+        offline = self.openstack(
+            'gpu', 'device', 'audit', '--no-db', '--nova-conf',
+            self.nova_conf(A40, api=False), '--pci-devices', export,
+            '-f', 'json')
+        self.assertEqual(1, offline.rc)
+        self.assertIn('gpu-a40-01', json.dumps(offline.json()) or '')
+        self.finding(offline, 'ALIAS_DROPS_PF')
+
+    def test_old_schema_without_uuid_and_parent_addr(self):
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
+        self.cell.execute('DROP INDEX ix_pci_devices_compute_node_id_'
+                          'parent_addr_deleted ON pci_devices')
+        self.cell.execute('ALTER TABLE pci_devices DROP COLUMN uuid, '
+                          'DROP COLUMN parent_addr')
+        listed = self.openstack('gpu', 'device', 'list', '--db-connection',
+                                self.cell.url(), '-f', 'json', check=0)
+        self.assertIsNone(listed.json()[0]['Parent Address'])
+        self.finding(self.audit(self.nova_conf(A40, api=False)),
+                     'ALIAS_DROPS_PF')
+
+    def test_unreachable_db_one_line_no_password(self):
+        url = 'mysql+pymysql://nova:TopSecret99@127.0.0.1:1/nova'
+        for args in (['device', 'audit'], ['device', 'list']):
+            result = self.openstack('gpu', *args, '--db-connection', url)
+            self.assertCleanError(result, 'cannot connect')
+            self.assertNotIn('TopSecret99', result.stderr + result.stdout)
+            self.assertIn('nova:***@127.0.0.1:1', result.stderr)
+
+    def test_wrong_password_no_password_shown(self):
+        url = self.cell.url(password='WrongSecret77')
+        result = self.openstack('gpu', 'device', 'audit', '--db-connection',
+                                url)
+        self.assertCleanError(result, 'Access denied')
+        self.assertNotIn('WrongSecret77', result.stderr + result.stdout)
