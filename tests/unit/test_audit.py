@@ -1,0 +1,334 @@
+"""Each audit rule: one test that makes it fire, one that keeps it quiet."""
+
+import json
+
+import testtools
+
+from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import pools
+from gpupassthrough_osc.sources import novaconf
+
+
+def conf(*aliases, path='nova.conf', device_spec=(), deprecated=(),
+         report_in_placement=False):
+    return novaconf.NovaConf(
+        path=path, alias=[json.dumps(a) for a in aliases],
+        device_spec=list(device_spec),
+        report_in_placement=report_in_placement,
+        deprecated=list(deprecated))
+
+
+def alias(name, vendor_id='10de', product_id='2235', **kw):
+    return dict(name=name, vendor_id=vendor_id, product_id=product_id, **kw)
+
+
+def pool(node, product_id, dev_type, total=1, available=None, used=0,
+         vendor_id='10de', cell='cell1'):
+    available = total - used if available is None else available
+    return pools.DevicePool(cell, node, vendor_id, product_id, dev_type, 0,
+                            total=total, usable=total, available=available,
+                            used=used)
+
+
+def nodes(*names, deleted=()):
+    return {('cell1', i): audit.Node('cell1', i, name, deleted=i in deleted)
+            for i, name in enumerate(names, 1)}
+
+
+def flavor(value, name='gpu'):
+    return audit.Flavor('id-' + name, name, {'pci_passthrough:alias': value})
+
+
+A40_PF_POOL = pool(1, '2235', 'type-PF')
+
+
+class RuleTestCase(testtools.TestCase):
+
+    rule = None
+
+    def findings(self, **kw):
+        kw.setdefault('nodes', nodes('gpu1', 'gpu2'))
+        return type(self).rule(audit.Inventory(**kw))
+
+    def codes(self, **kw):
+        return [f.code for f in self.findings(**kw)]
+
+
+class TestAliasNeverMatches(RuleTestCase):
+    rule = staticmethod(audit.alias_never_matches)
+
+    def test_seed_a40_fires(self):
+        found = self.findings(confs=[conf(alias('gpuA40'))],
+                              pools=[A40_PF_POOL])
+        self.assertEqual(['ALIAS_DROPS_PF'], [f.code for f in found])
+        self.assertEqual('error', found[0].severity)
+        self.assertIn('"device_type": "type-PF"}', found[0].fix)
+        self.assertIn('gpu1', found[0].message)
+
+    def test_type_pf_alias_quiet(self):
+        self.assertEqual([], self.codes(
+            confs=[conf(alias('gpuA40', device_type='type-PF'))],
+            pools=[A40_PF_POOL]))
+
+    def test_type_pci_on_a40_mismatch(self):
+        found = self.findings(
+            confs=[conf(alias('gpuA40', device_type='type-PCI'))],
+            pools=[A40_PF_POOL])
+        self.assertEqual(['ALIAS_DEVICE_TYPE_MISMATCH'],
+                         [f.code for f in found])
+        self.assertIn('"device_type": "type-PF"', found[0].fix)
+
+    def test_type_pf_on_v100s_mismatch(self):
+        found = self.findings(
+            confs=[conf(alias('gpuV100S', product_id='1df6',
+                              device_type='type-PF'))],
+            pools=[pool(1, '1df6', 'type-PCI')])
+        self.assertEqual(['ALIAS_DEVICE_TYPE_MISMATCH'],
+                         [f.code for f in found])
+        self.assertIn('"device_type": "type-PCI"', found[0].fix)
+
+    def test_v100s_without_type_quiet(self):
+        # an alias without device_type does match type-PCI pools
+        self.assertEqual([], self.codes(
+            confs=[conf(alias('gpuV100S', product_id='1df6'))],
+            pools=[pool(1, '1df6', 'type-PCI')]))
+
+    def test_no_device(self):
+        self.assertEqual(['ALIAS_NO_DEVICE'], self.codes(
+            confs=[conf(alias('gpu3090', product_id='2204'))],
+            pools=[A40_PF_POOL]))
+
+    def test_uppercase_ids_match_like_nova(self):
+        self.assertEqual([], self.codes(
+            confs=[conf(alias('gpuA40', vendor_id='10DE',
+                              device_type='type-PF'))],
+            pools=[A40_PF_POOL]))
+
+    def test_only_vfs_left_warns(self):
+        found = self.findings(
+            confs=[conf(alias('gpuA40'))],
+            pools=[pool(1, '2235', 'type-PF'),
+                   pool(1, '2235', 'type-VF', total=4)])
+        self.assertEqual([('ALIAS_SKIPS_PF', 'warning')],
+                         [(f.code, f.severity) for f in found])
+
+    def test_no_device_data_quiet(self):
+        self.assertEqual([], self.codes(confs=[conf(alias('gpuA40'))],
+                                        pools=None))
+
+    def test_capability_type_never_matches(self):
+        # nova compares every alias key with the pool; pools have no
+        # capability_type, so such an alias matches nothing
+        self.assertEqual(['ALIAS_NO_DEVICE'], self.codes(
+            confs=[conf(alias('gpuA40', device_type='type-PF',
+                              capability_type='pci'))],
+            pools=[A40_PF_POOL]))
+
+
+class TestAliasInvalid(RuleTestCase):
+    rule = staticmethod(audit.alias_invalid)
+
+    def test_fires_with_novas_reason(self):
+        found = self.findings(confs=[conf(
+            alias('g', device_type='type-PF'), alias('g', product_id='2236'))])
+        self.assertEqual(['ALIAS_INVALID'], [f.code for f in found])
+        self.assertIn("Invalid PCI alias definition: 'dev_type'",
+                      found[0].message)
+
+    def test_quiet(self):
+        self.assertEqual([], self.codes(confs=[conf(alias('g'))]))
+
+
+class TestAliasDiffers(RuleTestCase):
+    rule = staticmethod(audit.alias_differs_between_confs)
+
+    def test_missing_on_compute(self):
+        found = self.findings(confs=[
+            conf(alias('gpuA40'), path='api.conf'),
+            conf(path='compute.conf')])
+        self.assertEqual(['ALIAS_MISSING_ON_NODE'], [f.code for f in found])
+        self.assertIn('not in compute.conf', found[0].message)
+
+    def test_different_definition(self):
+        self.assertEqual(['ALIAS_DIFFERS'], self.codes(confs=[
+            conf(alias('gpuA40'), path='api.conf'),
+            conf(alias('gpuA40', device_type='type-PF'),
+                 path='compute.conf')]))
+
+    def test_same_definition_other_key_order_quiet(self):
+        api = conf(path='api.conf')
+        api.alias = ['{"product_id": "2235", "vendor_id": "10de", '
+                     '"name": "gpuA40"}']
+        self.assertEqual([], self.codes(confs=[
+            api, conf(alias('gpuA40'), path='compute.conf')]))
+
+    def test_single_conf_quiet(self):
+        self.assertEqual([], self.codes(confs=[conf(alias('gpuA40'))]))
+
+
+class TestDeprecatedNames(RuleTestCase):
+    rule = staticmethod(audit.deprecated_option_names)
+
+    def test_fires(self):
+        self.assertEqual(['DEPRECATED_OPTION'], self.codes(confs=[conf(
+            deprecated=[('pci', 'passthrough_whitelist',
+                         '[pci] device_spec')])]))
+
+    def test_quiet(self):
+        self.assertEqual([], self.codes(confs=[conf()]))
+
+
+class TestDeviceSpec(RuleTestCase):
+
+    def test_invalid_json_fires(self):
+        self.assertEqual(['DEVICE_SPEC_INVALID'], [
+            f.code for f in audit.device_spec_invalid(audit.Inventory(
+                confs=[conf(device_spec=['{"vendor_id": 10de}'])]))])
+
+    def test_valid_quiet(self):
+        self.assertEqual([], audit.device_spec_invalid(audit.Inventory(
+            confs=[conf(device_spec=['{"vendor_id": "10de"}'])])))
+
+    def pf_vf(self, report, spec):
+        return audit.pf_and_vfs_in_placement(audit.Inventory(
+            confs=[conf(device_spec=[spec], report_in_placement=report)],
+            pools=[pool(1, '2235', 'type-PF'),
+                   pool(1, '2235', 'type-VF', total=8)]))
+
+    def test_pf_and_vf_in_placement_fires(self):
+        found = self.pf_vf(True, '{"vendor_id": "10de", '
+                                 '"product_id": "2235"}')
+        self.assertEqual(['DEVICE_SPEC_PF_AND_VF'], [f.code for f in found])
+
+    def test_pf_and_vf_without_placement_quiet(self):
+        self.assertEqual([], self.pf_vf(False, '{"vendor_id": "10de"}'))
+
+    def test_spec_for_other_product_quiet(self):
+        self.assertEqual([], self.pf_vf(True, '[{"vendor_id": "10de", '
+                                              '"product_id": "1df6"}]'))
+
+
+class TestGpusWithoutAlias(RuleTestCase):
+    rule = staticmethod(audit.gpus_without_alias)
+
+    def test_fires_for_catalog_gpu(self):
+        found = self.findings(confs=[conf(alias('gpuA40'))],
+                              pools=[pool(1, '2204', 'type-PCI', total=2)])
+        self.assertEqual(['GPU_WITHOUT_ALIAS'], [f.code for f in found])
+        self.assertIn('2 GeForce RTX 3090', found[0].message)
+
+    def test_covered_or_unknown_quiet(self):
+        self.assertEqual([], self.codes(
+            confs=[conf(alias('gpuA40'))],
+            pools=[A40_PF_POOL, pool(1, 'a808', 'type-PCI',
+                                     vendor_id='144d')]))
+
+
+class TestFlavors(RuleTestCase):
+    rule = staticmethod(audit.flavor_problems)
+
+    def test_undefined_alias(self):
+        found = self.findings(confs=[conf(alias('gpuA40'))],
+                              flavors=[flavor('gpuA4O:1')])
+        self.assertEqual(['FLAVOR_ALIAS_UNDEFINED'], [f.code for f in found])
+        self.assertIn("'PCI alias gpuA4O is not defined'", found[0].message)
+
+    def test_bad_stored_value(self):
+        found = self.findings(confs=[conf(alias('gpuA40'))],
+                              flavors=[flavor('gpuA40:x')])
+        self.assertEqual([('FLAVOR_VALUE_INVALID', 'error')],
+                         [(f.code, f.severity) for f in found])
+
+    def test_legacy_value_boots_but_warns(self):
+        found = self.findings(
+            confs=[conf(alias('gpuA40', device_type='type-PF'))],
+            flavors=[flavor('gpuA40: 1')], pools=[A40_PF_POOL])
+        self.assertEqual([('FLAVOR_VALUE_INVALID', 'warning')],
+                         [(f.code, f.severity) for f in found])
+
+    def test_unsatisfiable_on_one_host(self):
+        # GPU on host 1, NVMe on host 2: each alone fits, together never
+        found = self.findings(
+            confs=[conf(alias('gpu', product_id='2206'),
+                        alias('nvme', vendor_id='144d',
+                              product_id='a808'))],
+            pools=[pool(1, '2206', 'type-PCI'),
+                   pool(2, 'a808', 'type-PCI', vendor_id='144d')],
+            flavors=[flavor('gpu:1,nvme:1')])
+        self.assertEqual(['FLAVOR_UNSATISFIABLE'], [f.code for f in found])
+        self.assertIn('gpu:1 fits on 1 host(s)', found[0].message)
+
+    def test_count_larger_than_any_host(self):
+        self.assertEqual(['FLAVOR_UNSATISFIABLE'], self.codes(
+            confs=[conf(alias('gpuA40', device_type='type-PF'))],
+            pools=[pool(1, '2235', 'type-PF', total=2),
+                   pool(2, '2235', 'type-PF', total=2)],
+            flavors=[flavor('gpuA40:3')]))
+
+    def test_busy_now(self):
+        self.assertEqual(['FLAVOR_NO_FREE_CAPACITY'], self.codes(
+            confs=[conf(alias('gpuA40', device_type='type-PF'))],
+            pools=[pool(1, '2235', 'type-PF', total=2, used=2)],
+            flavors=[flavor('gpuA40:1')]))
+
+    def test_deleted_node_does_not_count(self):
+        self.assertEqual(['FLAVOR_UNSATISFIABLE'], self.codes(
+            confs=[conf(alias('gpuA40', device_type='type-PF'))],
+            pools=[A40_PF_POOL], nodes=nodes('gpu1', deleted=(1,)),
+            flavors=[flavor('gpuA40:1')]))
+
+    def test_satisfiable_quiet(self):
+        self.assertEqual([], self.codes(
+            confs=[conf(alias('gpu', product_id='2206'),
+                        alias('nvme', vendor_id='144d',
+                              product_id='a808'))],
+            pools=[pool(2, '2206', 'type-PCI'),
+                   pool(2, 'a808', 'type-PCI', vendor_id='144d')],
+            flavors=[flavor('gpu:1,nvme:1'), audit.Flavor('x', 'plain', {})]))
+
+    def test_no_flavor_data_quiet(self):
+        self.assertEqual([], self.codes(confs=[conf(alias('gpuA40'))],
+                                        flavors=None))
+
+
+class TestRows(RuleTestCase):
+
+    def leak(self, deleted, node=1):
+        return audit.Leak('cell1', node, '0000:21:00.0', '10de', '2235',
+                          'allocated', 'uuid-1', deleted)
+
+    def test_leak_fires(self):
+        found = audit.leaked_allocations(audit.Inventory(
+            confs=[], nodes=nodes('gpu1'), leaks=[self.leak(True),
+                                                  self.leak(False)]))
+        self.assertEqual(['PCI_DEVICE_LEAKED'], [f.code for f in found])
+        self.assertIn('2 device(s)', found[0].message)
+        self.assertIn('host gpu1', found[0].subject)
+
+    def test_no_leak_quiet(self):
+        self.assertEqual([], audit.leaked_allocations(audit.Inventory(
+            confs=[], leaks=[])))
+
+    def test_deleted_node_fires(self):
+        found = audit.devices_on_deleted_nodes(audit.Inventory(
+            confs=[], pools=[A40_PF_POOL],
+            nodes=nodes('gpu1', deleted=(1,))))
+        self.assertEqual(['DEVICES_ON_DELETED_NODE'], [f.code for f in found])
+
+    def test_live_node_quiet(self):
+        self.assertEqual([], audit.devices_on_deleted_nodes(audit.Inventory(
+            confs=[], pools=[A40_PF_POOL], nodes=nodes('gpu1'))))
+
+
+class TestRun(testtools.TestCase):
+
+    def test_sorted_by_severity_and_worst(self):
+        findings = audit.run(audit.Inventory(
+            confs=[conf(alias('gpuA40'), deprecated=[
+                ('pci', 'passthrough_whitelist', '[pci] device_spec')])],
+            pools=[A40_PF_POOL], nodes=nodes('gpu1'),
+            notes=['a note']))
+        self.assertEqual(['error', 'warning', 'info'],
+                         [f.severity for f in findings])
+        self.assertEqual('error', audit.worst(findings))
+        self.assertIsNone(audit.worst([]))

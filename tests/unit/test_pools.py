@@ -1,0 +1,76 @@
+"""nova's pool filters and one-host satisfiability."""
+
+import testtools
+
+from gpupassthrough_osc.pci import pools
+
+
+def pool(product_id, dev_type, count, vendor_id='10de'):
+    return {'vendor_id': vendor_id, 'product_id': product_id,
+            'dev_type': dev_type, 'numa_node': 0, 'count': count}
+
+
+class TestFilters(testtools.TestCase):
+
+    def test_pf_rule(self):
+        kept, dropped = pools.filter_pools(
+            [pool('2235', 'type-PF', 1)],
+            [{'vendor_id': '10de', 'product_id': '2235'}])
+        self.assertEqual([], kept)
+        self.assertEqual([('unrequested PF', 1)], dropped)
+
+    def test_pf_requested_in_any_alternative(self):
+        kept, _ = pools.filter_pools(
+            [pool('2235', 'type-PF', 1)],
+            [{'vendor_id': '10de', 'product_id': '2235',
+              'dev_type': 'type-PF'}, {'vendor_id': '10de'}])
+        self.assertEqual(1, len(kept))
+
+    def test_vdpa_and_remote_managed_dropped_unless_asked(self):
+        vdpa = pool('101e', 'vdpa', 2, vendor_id='15b3')
+        remote = dict(pool('101e', 'type-VF', 2, vendor_id='15b3'),
+                      remote_managed='true')
+        kept, dropped = pools.filter_pools([vdpa, remote],
+                                           [{'vendor_id': '15b3'}])
+        self.assertEqual([], kept)
+        self.assertEqual(['unrequested vdpa', 'unrequested remote-managed'],
+                         [d for d, _ in dropped])
+
+    def test_resource_class_and_traits_ignored(self):
+        kept, _ = pools.filter_pools(
+            [pool('2204', 'type-PCI', 1)],
+            [{'vendor_id': '10de', 'product_id': '2204',
+              'resource_class': 'CUSTOM_GPU', 'traits': 'X'}])
+        self.assertEqual(1, len(kept))
+
+    def test_aggregate_counts_statuses(self):
+        devices = [
+            {'compute_node_id': 1, 'vendor_id': '10DE', 'product_id': '2235',
+             'dev_type': 'type-PF', 'status': status, 'numa_node': '0'}
+            for status in ('available', 'allocated', 'claimed', 'removed',
+                           'unavailable')]
+        [p] = pools.aggregate(devices, cell='c')
+        self.assertEqual((5, 4, 1, 2), (p.total, p.usable, p.available,
+                                        p.used))
+        self.assertEqual('10de', p.vendor_id)
+
+
+class TestSupports(testtools.TestCase):
+
+    def test_requests_consume_devices(self):
+        # two requests for the same alias cannot both use one device
+        spec = [{'vendor_id': '10de', 'product_id': '2204'}]
+        host = [pool('2204', 'type-PCI', 1)]
+        self.assertTrue(pools.supports(host, [(1, spec)]))
+        self.assertFalse(pools.supports(host, [(1, spec), (1, spec)]))
+
+    def test_alternatives_pooled(self):
+        spec = [{'product_id': '2204'}, {'product_id': '2206'}]
+        host = [pool('2204', 'type-PCI', 1), pool('2206', 'type-PCI', 1)]
+        self.assertTrue(pools.supports(host, [(2, spec)]))
+        self.assertFalse(pools.supports(host, [(3, spec)]))
+
+    def test_does_not_change_callers_pools(self):
+        host = [pool('2204', 'type-PCI', 1)]
+        pools.supports(host, [(1, [{'product_id': '2204'}])])
+        self.assertEqual(1, host[0]['count'])
