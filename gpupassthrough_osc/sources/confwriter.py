@@ -1,4 +1,4 @@
-"""Write ``[pci] alias`` lines into a nova.conf safely.
+"""Write configuration files safely: nova.conf aliases, host files.
 
 Line-based on purpose: oslo.config cannot write, and rewriting the file
 through an INI library would lose comments, order and repeated keys. Only
@@ -100,13 +100,26 @@ def write_alias(path, name, values, replace=False, now=None):
     new_lines, changed = plan(lines, name, values, replace)
     if not changed:
         return False, None
+    return True, replace_file(path, ''.join(new_lines), now)
+
+
+def replace_file(path, text, now=None):
+    """Back up ``path`` (if it exists) and replace it atomically.
+
+    Returns the backup's path, or None for a new file.
+    """
     backup = None
-    if os.path.exists(path):
-        stamp = (now or datetime.datetime.now()).strftime('%Y%m%dT%H%M%S')
-        backup = f'{path}.{stamp}.bak'
-        shutil.copy2(path, backup)
-    _atomic_write(path, ''.join(new_lines))
-    return True, backup
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        if os.path.exists(path):
+            stamp = (now or datetime.datetime.now()).strftime(
+                '%Y%m%dT%H%M%S')
+            backup = f'{path}.{stamp}.bak'
+            shutil.copy2(path, backup)
+    except OSError as exc:
+        raise ConfWriteError(f'{path}: {exc.strerror}')
+    _atomic_write(path, text)
+    return backup
 
 
 def _atomic_write(path, text):
@@ -115,14 +128,16 @@ def _atomic_write(path, text):
         st = os.stat(path)
     except FileNotFoundError:
         st = None
-    fd, tmp = tempfile.mkstemp(prefix='.nova.conf.', dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix='.gpupassthrough.', dir=directory)
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        # keep the old file's mode and owner (nova.conf is often 0640
+        # root:nova); a new file gets 0644
+        os.chmod(tmp, st.st_mode & 0o7777 if st else 0o644)
         if st is not None:
-            os.chmod(tmp, st.st_mode & 0o7777)
             try:
                 os.chown(tmp, st.st_uid, st.st_gid)
             except PermissionError:

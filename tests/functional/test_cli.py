@@ -13,7 +13,11 @@ class TestPluginWiring(base.OpenStackTestCase):
         result = self.openstack('gpu', '--help')
         for command in ('gpu flavor create', 'gpu flavor list',
                         'gpu flavor show', 'gpu flavor set',
-                        'gpu flavor unset', 'gpu alias list'):
+                        'gpu flavor unset', 'gpu alias list',
+                        'gpu alias create', 'gpu device audit',
+                        'gpu device list', 'gpu host check',
+                        'gpu host iommu-groups', 'gpu host config',
+                        'gpu host hostdev-xml'):
             self.assertIn(command, result.stdout + result.stderr)
 
     def test_flavor_create_help_documents_every_option(self):

@@ -1,0 +1,235 @@
+"""Read what a compute host's kernel says, under a root path.
+
+Everything is read relative to ``root`` (``/`` on a real host, a fake tree
+in tests): sysfs (``/sys/bus/pci/devices``, ``/sys/kernel/iommu_groups``,
+``/sys/class/iommu``, ``/sys/module``), ``/proc/cmdline``,
+``/proc/cpuinfo``, ``/proc/modules``, ``modules.builtin`` of the running
+kernel, ``/etc/modprobe.d`` and ``/etc/os-release``. Nothing is written.
+"""
+
+import dataclasses
+import glob
+import os
+
+VFIO_DRIVERS = ('vfio-pci', 'pci-stub')
+
+# sysfs driver name -> module name, where they differ.
+DRIVER_MODULES = {
+    'xhci_hcd': 'xhci_pci',
+    'nvidia-gpu': 'i2c_nvidia_gpu',
+    'vfio-pci': 'vfio_pci',
+    'pci-stub': 'pci_stub',
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class PciFunction:
+    address: str
+    vendor_id: str
+    device_id: str
+    pci_class: str          # six hex digits, e.g. 030000
+    driver: str | None
+    driver_module: str | None
+    iommu_group: str | None
+    sriov_totalvfs: int = 0
+    sriov_numvfs: int = 0
+    physfn: str | None = None
+    numa_node: int | None = None
+
+    @property
+    def ids(self):
+        return f'{self.vendor_id}:{self.device_id}'
+
+    @property
+    def base_class(self):
+        return self.pci_class[:4]
+
+    @property
+    def is_gpu(self):
+        # 0300 VGA, 0302 3D controller (the V100S and A40 are 0302)
+        return self.base_class in ('0300', '0302')
+
+    @property
+    def is_bridge(self):
+        return self.pci_class.startswith('06')
+
+
+@dataclasses.dataclass
+class HostFacts:
+    root: str
+    cpu_vendor: str | None
+    cmdline: list
+    iommu_units: list
+    groups: dict             # group -> [address]
+    functions: dict          # address -> PciFunction
+    loaded_modules: set
+    builtin_modules: set
+    sys_modules: set
+    modprobe_lines: list     # (path, line) of /etc/modprobe.d/*.conf
+    kernel_release: str | None
+    os_ids: list             # ID and ID_LIKE of /etc/os-release
+
+    def module_present(self, name):
+        """Loaded as a module, or built into the kernel."""
+        name = name.replace('-', '_')
+        return name in (self.loaded_modules | self.builtin_modules |
+                        self.sys_modules)
+
+    def is_builtin(self, module):
+        return module is not None and module.replace('-', '_') in \
+            self.builtin_modules
+
+    def group_of(self, address):
+        fn = self.functions.get(address)
+        if fn is None or fn.iommu_group is None:
+            return []
+        return [self.functions[a] for a in self.groups.get(fn.iommu_group,
+                                                           [])
+                if a in self.functions]
+
+
+def _path(root, *parts):
+    return os.path.join(root, *(p.lstrip('/') for p in parts))
+
+
+def _read_file(path, default=None):
+    try:
+        with open(path, encoding='utf-8', errors='replace') as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+def _read(root, *parts, default=None):
+    return _read_file(_path(root, *parts), default)
+
+
+def _link_name(path):
+    try:
+        return os.path.basename(os.readlink(path))
+    except OSError:
+        return None
+
+
+def _int(value, default=0):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _hex(value, width):
+    value = (value or '').lower()
+    if value.startswith('0x'):
+        value = value[2:]
+    return value.zfill(width)[-width:] if value else '?' * width
+
+
+def read_function(root, address):
+    base = _path(root, '/sys/bus/pci/devices', address)
+    driver = _link_name(os.path.join(base, 'driver'))
+    module = _link_name(os.path.join(base, 'driver', 'module'))
+    if driver and not module:
+        module = DRIVER_MODULES.get(driver, driver.replace('-', '_'))
+
+    def attr(name):
+        return _read_file(os.path.join(base, name))
+
+    numa = attr('numa_node')
+    return PciFunction(
+        address=address,
+        vendor_id=_hex(attr('vendor'), 4),
+        device_id=_hex(attr('device'), 4),
+        pci_class=_hex(attr('class'), 6),
+        driver=driver,
+        driver_module=module,
+        iommu_group=_link_name(os.path.join(base, 'iommu_group')),
+        sriov_totalvfs=_int(attr('sriov_totalvfs')),
+        sriov_numvfs=_int(attr('sriov_numvfs')),
+        physfn=_link_name(os.path.join(base, 'physfn')),
+        numa_node=None if _int(numa, -1) < 0 else _int(numa))
+
+
+def _cpu_vendor(root):
+    text = _read(root, '/proc/cpuinfo', default='')
+    for line in text.splitlines():
+        if line.startswith('vendor_id'):
+            return line.split(':', 1)[1].strip()
+    return None
+
+
+def _modules_builtin(root, release):
+    names = set()
+    paths = [_path(root, '/lib/modules', release, 'modules.builtin')] \
+        if release else []
+    paths += glob.glob(_path(root, '/lib/modules/*/modules.builtin'))[:1]
+    for path in paths:
+        try:
+            with open(path) as f:
+                for line in f:
+                    name = os.path.basename(line.strip())
+                    if name.endswith('.ko'):
+                        names.add(name[:-3].replace('-', '_'))
+        except OSError:
+            continue
+        break
+    return names
+
+
+def _modprobe_lines(root):
+    lines = []
+    for directory in ('/etc/modprobe.d', '/lib/modprobe.d',
+                      '/usr/lib/modprobe.d'):
+        for path in sorted(glob.glob(_path(root, directory, '*.conf'))):
+            try:
+                with open(path, encoding='utf-8', errors='replace') as f:
+                    for line in f:
+                        if line.strip() and not line.lstrip().startswith(
+                                '#'):
+                            lines.append((path, line.strip()))
+            except OSError:
+                continue
+    return lines
+
+
+def _os_ids(root):
+    ids = []
+    text = _read(root, '/etc/os-release', default='')
+    for line in text.splitlines():
+        key, _, value = line.partition('=')
+        if key in ('ID', 'ID_LIKE'):
+            ids.extend(value.strip('"\'').split())
+    return ids
+
+
+def _listdir(root, *parts):
+    try:
+        return sorted(os.listdir(_path(root, *parts)))
+    except OSError:
+        return []
+
+
+def read_host(root='/'):
+    """Everything the checks need, read once."""
+    release = _read(root, '/proc/sys/kernel/osrelease')
+    functions = {a: read_function(root, a)
+                 for a in _listdir(root, '/sys/bus/pci/devices')}
+    groups = {g: _listdir(root, '/sys/kernel/iommu_groups', g, 'devices')
+              for g in _listdir(root, '/sys/kernel/iommu_groups')}
+    modules = set()
+    for line in (_read(root, '/proc/modules', default='') or '').splitlines():
+        if line.strip():
+            modules.add(line.split()[0])
+    return HostFacts(
+        root=root,
+        cpu_vendor=_cpu_vendor(root),
+        cmdline=(_read(root, '/proc/cmdline', default='') or '').split(),
+        iommu_units=_listdir(root, '/sys/class/iommu'),
+        groups=groups,
+        functions=functions,
+        loaded_modules=modules,
+        builtin_modules=_modules_builtin(root, release),
+        sys_modules=set(_listdir(root, '/sys/module')),
+        modprobe_lines=_modprobe_lines(root),
+        kernel_release=release,
+        os_ids=_os_ids(root))
