@@ -98,8 +98,11 @@ def a40_amd_clean(root):
 
 
 def rtx6000_intel_typec(root):
-    """The seed's failure: Intel, Quadro RTX 6000 with four functions in
-    one group, the USB controller held by a built-in xhci_hcd."""
+    """The original procedure's failure, the Type-C trap.
+
+    Intel host, Quadro RTX 6000 with four functions in one group, the USB
+    controller held by a built-in xhci_hcd.
+    """
     host = FakeHost(root, cpu=INTEL, cmdline='intel_iommu=on iommu=pt',
                     modules=('vfio_pci', 'vfio_iommu_type1', 'vfio'),
                     builtin=('usb/host/xhci-pci', 'usb/host/xhci-hcd'),

@@ -4,8 +4,8 @@ import os
 
 import fixtures
 
-from tests import hostfixture
 from tests.functional import base
+from tests import hostfixture
 
 
 class HostTestCase(base.OpenStackTestCase):
