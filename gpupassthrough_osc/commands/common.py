@@ -31,6 +31,28 @@ def load_nova_confs(paths):
         raise exceptions.CommandError(str(exc))
 
 
+class FailOn:
+    """Mixin for Listers that must fail a pipeline after printing.
+
+    cliff's Lister returns 0 once the table is out; the audit and the host
+    check return 1 when a row at or above ``--fail-on`` exists.
+    """
+
+    _FAIL_RANK = {'error': 0, 'warning': 1}
+    _failed = False
+
+    def fail_if(self, parsed_args, worst_rank):
+        """``worst_rank``: 0 for an error, 1 for a warning, else higher."""
+        limit = self._FAIL_RANK.get(parsed_args.fail_on)
+        self._failed = limit is not None and worst_rank is not None and \
+            worst_rank <= limit
+
+    def run(self, parsed_args):
+        self._failed = False
+        result = super().run(parsed_args)
+        return result or (1 if self._failed else 0)
+
+
 def add_fail_on_option(parser):
     parser.add_argument(
         '--fail-on',

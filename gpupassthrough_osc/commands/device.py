@@ -8,10 +8,8 @@ from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import catalog
 from gpupassthrough_osc.pci import pools as pci_pools
 
-FAIL_RANK = {'error': 0, 'warning': 1}
 
-
-class AuditDevice(command.Lister):
+class AuditDevice(common.FailOn, command.Lister):
     """Find every reason nova will refuse a GPU flavor, and the fix.
 
     Reads [pci] alias and device_spec from nova.conf, the devices nova
@@ -33,17 +31,10 @@ class AuditDevice(command.Lister):
         sources = inventory.Sources(self.app, parsed_args)
         findings = audit.run(sources.inventory())
         worst = audit.worst(findings)
-        limit = FAIL_RANK.get(parsed_args.fail_on)
-        self._failed = (limit is not None and worst is not None and
-                        audit.SEVERITY_RANK[worst] <= limit)
+        self.fail_if(parsed_args, audit.SEVERITY_RANK.get(worst))
         columns = ('Severity', 'Code', 'Subject', 'Message', 'Fix')
         return columns, [(f.severity, f.code, f.subject, f.message, f.fix)
                          for f in findings]
-
-    def run(self, parsed_args):
-        self._failed = False
-        result = super().run(parsed_args)
-        return result or (1 if self._failed else 0)
 
 
 def _filters(parsed_args):

@@ -16,8 +16,6 @@ from gpupassthrough_osc.host import sysfs
 from gpupassthrough_osc.pci import catalog
 from gpupassthrough_osc.sources import confwriter
 
-FAIL_RANK = {'error': 0, 'warning': 1}
-
 
 def _add_root(parser):
     parser.add_argument(
@@ -100,7 +98,7 @@ class IommuGroups(command.Lister):
         return columns, rows
 
 
-class CheckHost(command.Lister):
+class CheckHost(common.FailOn, command.Lister):
     """Check this compute host for GPU passthrough.
 
     IOMMU on the command line and really active, iommu=pt, nouveau not
@@ -121,17 +119,10 @@ class CheckHost(command.Lister):
 
     def take_action(self, parsed_args):
         results = checks.run(_facts(parsed_args), parsed_args.gpu)
-        limit = FAIL_RANK.get(parsed_args.fail_on)
-        self._failed = limit is not None and \
-            checks.RANK[checks.worst(results)] <= limit
+        self.fail_if(parsed_args, checks.RANK[checks.worst(results)])
         return (('Check', 'Subject', 'Status', 'Seen', 'Fix'),
                 [(r.check, r.subject, r.status, r.seen, r.fix)
                  for r in results])
-
-    def run(self, parsed_args):
-        self._failed = False
-        result = super().run(parsed_args)
-        return result or (1 if self._failed else 0)
 
 
 class HostConfig(command.Lister):

@@ -8,13 +8,11 @@ CELL0_UUID = '00000000-0000-0000-0000-000000000000'
 NOW = datetime.datetime(2026, 11, 1, 12, 0, 0)
 
 
-class Cell:
-    """One nova cell database, filled the way nova-compute fills it."""
+class _Database:
 
-    def __init__(self, server, name=None):
+    def __init__(self, server, kind):
         self.server = server
-        self.database = name or server.create_database('main')
-        self._next_id = {'compute_nodes': 0, 'pci_devices': 0}
+        self.database = server.create_database(kind)
 
     def url(self, **kw):
         return self.server.url(self.database, **kw)
@@ -26,6 +24,17 @@ class Cell:
             cur.execute(f'INSERT INTO {table} ({columns}) VALUES ({marks})',
                         list(row.values()))
             return cur.lastrowid
+
+    def execute(self, sql, args=()):
+        with self.server.root(self.database) as cur:
+            cur.execute(sql, args)
+
+
+class Cell(_Database):
+    """One nova cell database, filled the way nova-compute fills it."""
+
+    def __init__(self, server):
+        super().__init__(server, 'main')
 
     def add_node(self, host, deleted=False):
         node_id = self._insert('compute_nodes', {
@@ -68,28 +77,12 @@ class Cell:
                          'deleted_at = %s WHERE id = %s', (NOW, device_id))
         return device_id
 
-    def execute(self, sql, args=()):
-        with self.server.root(self.database) as cur:
-            cur.execute(sql, args)
 
-
-class ApiDb:
+class ApiDb(_Database):
     """The nova_api database: cell mappings and flavors."""
 
     def __init__(self, server):
-        self.server = server
-        self.database = server.create_database('api', prefix='nova')
-
-    def url(self, **kw):
-        return self.server.url(self.database, **kw)
-
-    def _insert(self, table, row):
-        columns = ', '.join(f'`{c}`' for c in row)
-        marks = ', '.join(['%s'] * len(row))
-        with self.server.root(self.database) as cur:
-            cur.execute(f'INSERT INTO {table} ({columns}) VALUES ({marks})',
-                        list(row.values()))
-            return cur.lastrowid
+        super().__init__(server, 'api')
 
     def map_cell(self, name, connection, uuid=None):
         self._insert('cell_mappings', {
