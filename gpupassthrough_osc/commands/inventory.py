@@ -9,6 +9,7 @@ compute API when credentials are configured, else ``--flavors``, else none.
 
 import logging
 import os
+import urllib.parse
 
 from osc_lib import exceptions
 
@@ -74,13 +75,23 @@ def _first(*values):
     return next((v for v in values if v), None)
 
 
+def _cloud_url(app, key):
+    url = _cloud_value(app, key)
+    if url and urllib.parse.urlsplit(url).password:
+        # OSC prints every clouds.yaml key in `openstack configuration show`
+        LOG.warning('clouds.yaml "%s" holds a password, which `openstack '
+                    'configuration show` prints in clear: use '
+                    '?read_default_file=/path/to/my.cnf instead', key)
+    return url
+
+
 def _db_urls(app, parsed_args, confs):
     cell_url = _first(parsed_args.db_connection, os.environ.get(DB_ENV),
-                      _cloud_value(app, DB_CLOUD_KEY),
+                      _cloud_url(app, DB_CLOUD_KEY),
                       *(c.database_connection for c in confs))
     api_url = _first(parsed_args.api_db_connection,
                      os.environ.get(API_DB_ENV),
-                     _cloud_value(app, API_DB_CLOUD_KEY),
+                     _cloud_url(app, API_DB_CLOUD_KEY),
                      *(c.api_database_connection for c in confs))
     return cell_url, api_url
 

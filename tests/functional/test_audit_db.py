@@ -259,6 +259,34 @@ class TestCellsAndAccess(DbTestCase):
                                 reader, '-f', 'json', check=0).json()
         self.assertEqual('type-PF', listed[0]['Dev Type'])
 
+    def test_socket_and_my_cnf_keep_password_off_the_url(self):
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
+        cnf = os.path.join(self.tmp, 'reader.cnf')
+        with open(cnf, 'w') as f:
+            f.write(f'[client]\nuser = reader\n'
+                    f'password = {mariadb.READER_PASSWORD}\n')
+        url = (f'mysql+pymysql:///{self.cell.database}?unix_socket='
+               f'{self.server.socket}&read_default_file={cnf}')
+        listed = self.openstack('gpu', 'device', 'list', '--db-connection',
+                                url, '-f', 'json', check=0).json()
+        self.assertEqual(['0000:21:00.0'], [d['Address'] for d in listed])
+
+    def test_clouds_yaml_key(self):
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
+        clouds = os.path.join(self.tmp, 'clouds.yaml')
+        with open(clouds, 'w') as f:
+            f.write(f'clouds:\n  lab:\n    auth_type: none\n'
+                    f'    endpoint: http://127.0.0.1:9/\n'
+                    f'    gpu_db_connection: "{self.cell.url()}"\n')
+        result = self.openstack(
+            '--os-cloud', 'lab', 'gpu', 'device', 'list', '-f', 'json',
+            env={'OS_CLIENT_CONFIG_FILE': clouds}, check=0)
+        self.assertEqual(1, len(result.json()))
+        self.assertIn('configuration show', result.stderr)
+        self.assertNotIn(mariadb.ADMIN_PASSWORD, result.stderr)
+
     def test_device_list_json_is_an_export(self):
         node = self.cell.add_node('gpu-a40-01')
         self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
