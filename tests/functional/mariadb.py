@@ -49,10 +49,15 @@ class Server:
         self.datadir = os.path.join(self.dir, 'data')
         self.socket = os.path.join(self.dir, 'mysql.sock')
         self.port = _free_port()
+        # a private tmpdir: two servers bootstrapping at once in /tmp can
+        # trip over each other's temporary tables
+        self.tmpdir = os.path.join(self.dir, 'tmp')
+        os.mkdir(self.tmpdir)
         install = subprocess.run(
             [_find('mariadb-install-db', 'mysql_install_db'),
              '--no-defaults', f'--datadir={self.datadir}', '--user=root',
-             '--auth-root-authentication-method=normal', '--skip-test-db'],
+             '--auth-root-authentication-method=normal', '--skip-test-db',
+             f'--tmpdir={self.tmpdir}'],
             capture_output=True, text=True)
         if install.returncode:
             raise RuntimeError(
@@ -62,6 +67,7 @@ class Server:
         self.proc = subprocess.Popen(
             [_find('mariadbd', 'mysqld'), '--no-defaults',
              f'--datadir={self.datadir}', f'--socket={self.socket}',
+             f'--tmpdir={self.tmpdir}',
              f'--port={self.port}', '--bind-address=127.0.0.1',
              '--user=root', f'--pid-file={self.dir}/mariadb.pid',
              '--innodb-buffer-pool-size=128M', '--skip-log-bin',

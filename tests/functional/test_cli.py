@@ -92,3 +92,82 @@ class TestFlavorBadInput(base.OpenStackTestCase):
             base.fixture('nova-mixed.conf'),
             env={'OS_AUTH_TYPE': 'none', 'OS_ENDPOINT': 'http://127.0.0.1:9'})
         self.assertCleanError(result, "'gpu3080' is not defined")
+
+
+class TestConfigOnlyAudit(base.OpenStackTestCase):
+    """Config-only mode, as a deployment repo's tox-based CI runs it.
+
+    No DB, no cloud: just the nova.conf files it renders and a flavor list.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = self.useFixture(base.fixtures_tempdir()).path
+
+    def write(self, name, text):
+        path = f'{self.tmp}/{name}'
+        with open(path, 'w') as f:
+            f.write(text)
+        return path
+
+    def test_alias_missing_on_compute_fails_the_gate(self):
+        api = base.fixture('nova-mixed.conf')
+        compute = self.write('compute.conf', '[pci]\nalias = {"name": '
+                             '"gpuA40", "vendor_id": "10de", '
+                             '"product_id": "2235"}\n')
+        result = self.openstack('gpu', 'device', 'audit', '--no-db',
+                                '--nova-conf', api, '--nova-conf', compute,
+                                '-f', 'json')
+        self.assertEqual(1, result.rc, result.stderr)
+        codes = {f['Code'] for f in result.json()}
+        self.assertIn('ALIAS_MISSING_ON_NODE', codes)
+        self.assertIn('DEPRECATED_OPTION', codes)
+        self.assertNotIn('s3cret', result.stdout)
+
+    def test_consistent_config_passes(self):
+        conf = self.write('nova.conf', '[pci]\nalias = {"name": "gpuA40", '
+                          '"vendor_id": "10de", "product_id": "2235", '
+                          '"device_type": "type-PF"}\n')
+        flavors = self.write('flavors.json', '[{"ID": "1", "Name": "a40", '
+                             '"Properties": {"pci_passthrough:alias": '
+                             '"gpuA40:1"}}]')
+        result = self.openstack('gpu', 'device', 'audit', '--no-db',
+                                '--nova-conf', conf, '--flavors', flavors,
+                                '-f', 'json')
+        self.assertEqual(0, result.rc, result.stdout)
+        self.assertEqual({'NOTE'}, {f['Code'] for f in result.json()})
+
+    def test_flavor_with_undefined_alias_fails(self):
+        conf = self.write('nova.conf', '[pci]\n')
+        flavors = self.write('flavors.json', '[{"ID": "1", "Name": "a40", '
+                             '"Properties": {"pci_passthrough:alias": '
+                             '"gpuA40:1"}}]')
+        result = self.openstack('gpu', 'device', 'audit', '--no-db',
+                                '--nova-conf', conf, '--flavors', flavors,
+                                '-f', 'json')
+        self.assertEqual(1, result.rc)
+        self.assertEqual(['FLAVOR_ALIAS_UNDEFINED'], [
+            f['Code'] for f in result.json() if f['Severity'] == 'error'])
+
+    def test_bad_export_is_one_line(self):
+        bad = self.write('devices.txt', 'id\tvendor_id\n1\t10de\n')
+        result = self.openstack('gpu', 'device', 'audit', '--nova-conf',
+                                base.fixture('nova-mixed.conf'),
+                                '--pci-devices', bad)
+        self.assertCleanError(result, 'devices.txt: row 1 lacks')
+
+    def test_readme_main_command(self):
+        examples = base.EXAMPLES
+        result = self.openstack(
+            'gpu', 'device', 'audit', '--nova-conf',
+            f'{examples}/nova.conf', '--pci-devices',
+            f'{examples}/pci_devices.txt', '--compute-nodes',
+            f'{examples}/compute_nodes.txt', '--flavors',
+            f'{examples}/flavors.json', '-f', 'json')
+        self.assertEqual(1, result.rc)
+        [drops] = [f for f in result.json() if f['Code'] == 'ALIAS_DROPS_PF']
+        self.assertIn('alias = {"name": "gpuA40", "vendor_id": "10de", '
+                      '"product_id": "2235", "device_type": "type-PF"}',
+                      drops['Fix'])
+        self.assertIn('gpu-a40-01', drops['Message'])
+        self.assertNotIn('example-password', result.stdout + result.stderr)
