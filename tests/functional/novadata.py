@@ -10,9 +10,11 @@ NOW = datetime.datetime(2026, 11, 1, 12, 0, 0)
 
 class _Database:
 
-    def __init__(self, server, kind):
+    def __init__(self, server, kind, database=None):
         self.server = server
-        self.database = server.create_database(kind)
+        # an existing database (one nova-manage made), or a new one with
+        # the DDL generated from nova's models
+        self.database = database or server.create_database(kind)
 
     def url(self, **kw):
         return self.server.url(self.database, **kw)
@@ -33,8 +35,8 @@ class _Database:
 class Cell(_Database):
     """One nova cell database, filled the way nova-compute fills it."""
 
-    def __init__(self, server):
-        super().__init__(server, 'main')
+    def __init__(self, server, database=None):
+        super().__init__(server, 'main', database)
 
     def add_node(self, host, deleted=False):
         node_id = self._insert('compute_nodes', {
@@ -81,8 +83,8 @@ class Cell(_Database):
 class ApiDb(_Database):
     """The nova_api database: cell mappings and flavors."""
 
-    def __init__(self, server):
-        super().__init__(server, 'api')
+    def __init__(self, server, database=None):
+        super().__init__(server, 'api', database)
 
     def map_cell(self, name, connection, uuid=None):
         self._insert('cell_mappings', {
