@@ -47,33 +47,11 @@ class ListAlias(command.Lister):
         return columns, rows
 
 
-def _recorded_dev_type(pools, vendor_id, product_id):
-    """The device_type an alias needs for what nova recorded.
-
-    Mirrors how nova records devices (nova/virt/libvirt/host.py
-    ``_get_pcidev_info``): an SR-IOV capable card is type-PF even with no
-    VF enabled, its VFs are type-VF with the same product id on the A40.
-    """
-    recorded = sorted({p.dev_type for p in pools
-                       if (p.vendor_id, p.product_id) ==
-                       (vendor_id, product_id)})
-    if not recorded:
-        raise exceptions.CommandError(
-            f'{vendor_id}:{product_id} is not recorded in pci_devices of '
-            f'any cell: pass --device-type, or check [pci] device_spec on '
-            f'the computes')
-    if len(recorded) > 1:
-        raise exceptions.CommandError(
-            f"{vendor_id}:{product_id} is recorded as "
-            f"{' and '.join(recorded)}: one alias cannot mean both (nova "
-            f"requires one device_type per alias name); pass --device-type "
-            f"type-PF for whole GPUs or type-VF for virtual functions, and "
-            f"use two alias names if both are wanted")
-    if recorded[0] == pci_pools.VDPA:
-        raise exceptions.CommandError(
-            f'{vendor_id}:{product_id} is recorded as vdpa, which PCI '
-            f'aliases cannot request')
-    return recorded[0]
+def _recorded(pools, vendor_id, product_id):
+    try:
+        return pci_pools.recorded_device_type(pools, vendor_id, product_id)
+    except ValueError as exc:
+        raise exceptions.CommandError(str(exc))
 
 
 class CreateAlias(command.Lister):
@@ -169,13 +147,13 @@ class CreateAlias(command.Lister):
         product_id = parsed_args.product_id.lower()
         dev_type = parsed_args.device_type
         if dev_type == 'auto':
-            pools = self._pools(parsed_args)
-            dev_type = _recorded_dev_type(pools, vendor_id, product_id)
+            dev_type = _recorded(self._pools(parsed_args), vendor_id,
+                                 product_id)
         return {parsed_args.name: [(vendor_id, product_id, dev_type)]}
 
     def _pools(self, parsed_args):
         pools, _nodes, _leaks = inventory.Sources(
-            self.app, parsed_args).device_data()
+            self.app, parsed_args).device_data(with_leaks=False)
         if pools is None:
             raise exceptions.CommandError(
                 'the device_type must come from nova\'s records: give '
@@ -190,7 +168,7 @@ class CreateAlias(command.Lister):
                 (p.vendor_id, p.product_id) for p in pools
                 if p.dev_type != pci_pools.VF and catalog.is_known_gpu(
                     p.vendor_id, p.product_id)}):
-            dev_type = _recorded_dev_type(
+            dev_type = _recorded(
                 [p for p in pools if p.dev_type != pci_pools.VF],
                 vendor_id, product_id)
             name = catalog.alias_name(vendor_id, product_id)

@@ -103,7 +103,7 @@ class ListDevice(command.Lister):
 
     @staticmethod
     def _summary(sources, filters):
-        pools, nodes, _leaks = sources.device_data()
+        pools, nodes, _leaks = sources.device_data(with_leaks=False)
         data = audit.Inventory(confs=[], pools=pools or [], nodes=nodes)
         totals = {}
         for pool in pools or []:

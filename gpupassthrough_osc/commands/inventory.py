@@ -141,7 +141,7 @@ class Sources:
     def cells(self):
         return self._guard(_cell_urls, self.cell_url, self.api_url)
 
-    def device_data(self):
+    def device_data(self, with_leaks=True):
         """(pools, nodes, leaks) or (None, {}, None) without device data."""
         if self.args.pci_devices:
             devices = self._guard(_device_files, self.args.pci_devices)
@@ -158,7 +158,7 @@ class Sources:
                 'no nova database or --pci-devices export: device, '
                 'capacity and leak checks skipped (config-only mode)')
             return None, {}, None
-        return self._guard(novadb.read_cells, cells)
+        return self._guard(novadb.read_cells, cells, 8, with_leaks)
 
     def devices(self, filters):
         """Stream device rows (dicts) from the DB cells or the exports."""

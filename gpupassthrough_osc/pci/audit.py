@@ -8,6 +8,7 @@ extra-spec grammar (pci.request) and the scheduler's pool filters
 """
 
 import dataclasses
+import functools
 import json
 
 from gpupassthrough_osc.pci import alias as pci_alias
@@ -30,7 +31,7 @@ class Finding:
     fix: str = ''
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Node:
     cell: str
     id: int
@@ -39,7 +40,7 @@ class Node:
     deleted: bool = False
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Leak:
     """A device row held by an instance that is deleted or unknown."""
 
@@ -76,7 +77,11 @@ class Inventory:
         host = node.host if node else f'compute node {node_id}'
         return f'{cell}/{host}' if cell and self.multi_cell else host
 
-    @property
+    @functools.cached_property
+    def index(self):
+        return pci_pools.PoolIndex(self.pools or [])
+
+    @functools.cached_property
     def multi_cell(self):
         return len({p.cell for p in self.pools or []}) > 1
 
@@ -84,9 +89,6 @@ class Inventory:
         return [(conf, pci_alias.parse_config(
             conf.alias, source=conf.path,
             pci_in_placement=conf.pci_in_placement)) for conf in self.confs]
-
-    def nova_pools(self, attr='usable'):
-        return [p.nova_pool(getattr(p, attr)) for p in self.pools or []]
 
 
 # --- helpers shared by the rules ------------------------------------------
@@ -202,13 +204,12 @@ def alias_never_matches(inventory):
     """
     if inventory.pools is None:
         return []
-    all_pools = inventory.nova_pools('usable')
     findings = []
     for name, policy, specs in _unique_aliases(inventory):
-        loose = [pci_pools.without_ignored(s) for s in _loose(specs)]
-        near = [p for p in inventory.pools
-                if pci_pools.prop_match(p.nova_pool(p.usable), loose)]
-        kept, dropped = pci_pools.filter_pools(all_pools, specs)
+        near = inventory.index.matching(_loose(specs))
+        # nova's filters over every pool the ids could reach
+        kept, dropped = pci_pools.filter_pools(
+            [p.nova_pool(p.usable) for p in near], specs)
         recorded = sorted({p.dev_type for p in near})
         ids = sorted({f'{p.vendor_id}:{p.product_id}' for p in near}) or \
             sorted({f"{s.get('vendor_id')}:{s.get('product_id')}"
@@ -271,12 +272,11 @@ def gpus_without_alias(inventory):
     specs = [s for _c, config in configs
              for _p, alias_specs in config.aliases().values()
              for s in _loose(alias_specs)]
+    covered = {id(p) for p in inventory.index.matching(specs)}
     counts = {}
     for pool in inventory.pools:
-        if pool.dev_type == pci_pools.VF or not catalog.is_known_gpu(
-                pool.vendor_id, pool.product_id):
-            continue
-        if specs and pci_pools.prop_match(pool.nova_pool(0), specs):
+        if pool.dev_type == pci_pools.VF or id(pool) in covered or \
+                not catalog.is_known_gpu(pool.vendor_id, pool.product_id):
             continue
         key = (pool.vendor_id, pool.product_id, pool.dev_type)
         counts[key] = counts.get(key, 0) + pool.total
@@ -415,37 +415,63 @@ def _undefined_in(requests, configs):
 def _flavor_capacity(inventory, flavor, requests, aliases):
     subject = f'flavor {flavor.name}'
     wanted = pci_request.pci_requests(requests, aliases)
-    nodes = pci_pools.by_node(inventory.pools)
-    live = {k: v for k, v in nodes.items() if not _node_deleted(inventory, k)}
-    ever = [k for k, ps in live.items() if pci_pools.supports(
-        [p.nova_pool(p.usable) for p in ps], wanted)]
-    if not ever:
-        alone = ', '.join(
-            f'{r.name}:{r.count} fits on '
-            f'{_hosts_supporting(live, [w])} host(s)'
-            for r, w in zip(requests, wanted))
-        return [Finding(
-            ERROR, 'FLAVOR_UNSATISFIABLE', subject,
-            f'no host can ever satisfy pci_passthrough:alias='
-            f'{pci_request.canonical(requests)} (all devices on one host, '
-            f'with nova\'s PF/VF/vdpa filtering): {alone}',
-            'fix the aliases the other findings name, or put the devices '
-            'together on one host')]
-    free = [k for k in ever if pci_pools.supports(
-        [p.nova_pool(p.available) for p in live[k]], wanted)]
-    if not free:
+    live = _live_nodes(inventory, wanted)
+    # the common, healthy case first: one host with the devices free now
+    if _hosts_supporting(live, wanted, 'available', first=True):
+        return []
+    ever = _hosts_supporting(live, wanted, 'usable')
+    if ever:
         return [Finding(
             WARNING, 'FLAVOR_NO_FREE_CAPACITY', subject,
-            f'{len(ever)} host(s) could satisfy '
+            f'{ever} host(s) could satisfy '
             f'{pci_request.canonical(requests)} but none has the devices '
             f'free now', 'free devices (see PCI_DEVICE_LEAKED) or add '
             'hosts')]
-    return []
+    alone = ', '.join(
+        f'{r.name}:{r.count} fits on '
+        f'{_hosts_supporting(_live_nodes(inventory, [w]), [w], "usable")} '
+        f'host(s)' for r, w in zip(requests, wanted))
+    return [Finding(
+        ERROR, 'FLAVOR_UNSATISFIABLE', subject,
+        f'no host can ever satisfy pci_passthrough:alias='
+        f'{pci_request.canonical(requests)} (all devices on one host, '
+        f'with nova\'s PF/VF/vdpa filtering): {alone}',
+        'fix the aliases the other findings name, or put the devices '
+        'together on one host')]
 
 
-def _hosts_supporting(nodes, wanted):
-    return sum(1 for ps in nodes.values() if pci_pools.supports(
-        [p.nova_pool(p.usable) for p in ps], wanted))
+def _live_nodes(inventory, wanted):
+    """Pools per live node where every request has a spec-matching pool.
+
+    The spec filter is nova's first step, so other nodes can never
+    satisfy the request; skipping them keeps a 40,000-host cloud fast.
+    """
+    candidates = None
+    for _count, specs in wanted:
+        nodes = {p.node_key for p in inventory.index.matching(specs)}
+        candidates = nodes if candidates is None else candidates & nodes
+    result = {}
+    for pool in inventory.pools:
+        if pool.node_key in candidates and not _node_deleted(
+                inventory, pool.node_key):
+            result.setdefault(pool.node_key, []).append(pool)
+    return result
+
+
+def _hosts_supporting(nodes, wanted, count, first=False):
+    """How many hosts satisfy ``wanted`` with their ``count`` devices.
+
+    ``count`` is ``usable`` (ever) or ``available`` (now); with ``first``
+    the search stops at the first host that does.
+    """
+    found = 0
+    for pools in nodes.values():
+        if pci_pools.supports(
+                [p.nova_pool(getattr(p, count)) for p in pools], wanted):
+            found += 1
+            if first:
+                break
+    return found
 
 
 def _node_deleted(inventory, key):

@@ -27,7 +27,7 @@ USED_STATUSES = ('allocated', 'claimed')
 IGNORED_SPEC_TAGS = ('resource_class', 'traits', 'rp_uuids')
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class DevicePool:
     """Live rows of one compute node that share nova's pool keys."""
 
@@ -189,6 +189,71 @@ def supports(pools, requests):
                 break
         pools = [p for p in pools if p['count'] > 0]
     return True
+
+
+def recorded_device_type(pools, vendor_id, product_id):
+    """The alias device_type that matches what nova recorded for the ids.
+
+    Nova records an SR-IOV capable card as type-PF even with no VF enabled
+    (nova/virt/libvirt/host.py ``_get_pcidev_info``); the A40's VFs carry
+    the same product id as type-VF. One alias name has one device_type
+    (nova/pci/request.py), so ids recorded as two types are refused.
+    Raises ValueError saying why.
+    """
+    recorded = sorted({p.dev_type for p in pools
+                       if (p.vendor_id, p.product_id) ==
+                       (vendor_id, product_id)})
+    ids = f'{vendor_id}:{product_id}'
+    if not recorded:
+        raise ValueError(
+            f'{ids} is not recorded in pci_devices of any cell: pass '
+            f'--device-type, or check [pci] device_spec on the computes')
+    if len(recorded) > 1:
+        raise ValueError(
+            f"{ids} is recorded as {' and '.join(recorded)}: one alias "
+            f"cannot mean both (nova requires one device_type per alias "
+            f"name); pass --device-type type-PF for whole GPUs or type-VF "
+            f"for virtual functions, and use two alias names if both are "
+            f"wanted")
+    if recorded[0] == VDPA:
+        raise ValueError(f'{ids} is recorded as vdpa, which PCI aliases '
+                         f'cannot request')
+    return recorded[0]
+
+
+class PoolIndex:
+    """Pools indexed by (vendor_id, product_id) for fast spec matching.
+
+    Nova compares every spec key case-insensitively, so a spec naming both
+    ids can only match pools with those ids: looking them up first and
+    then applying :func:`prop_match` gives nova's answer without testing
+    every pool of a 40,000-host cloud against every alias.
+    """
+
+    def __init__(self, pools):
+        self.pools = list(pools)
+        self._by_ids = {}
+        for pool in self.pools:
+            self._by_ids.setdefault(
+                (pool.vendor_id.lower(), pool.product_id.lower()),
+                []).append(pool)
+
+    def _candidates(self, spec):
+        vendor, product = spec.get('vendor_id'), spec.get('product_id')
+        if isinstance(vendor, str) and isinstance(product, str):
+            return self._by_ids.get((vendor.lower(), product.lower()), [])
+        return self.pools
+
+    def matching(self, specs, count='usable'):
+        """DevicePools whose nova pool matches any of ``specs``."""
+        specs = [without_ignored(s) for s in specs]
+        seen = {}
+        for spec in specs:
+            for pool in self._candidates(spec):
+                if id(pool) not in seen and prop_match(
+                        pool.nova_pool(getattr(pool, count)), [spec]):
+                    seen[id(pool)] = pool
+        return list(seen.values())
 
 
 def by_node(pools):

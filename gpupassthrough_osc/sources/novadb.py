@@ -200,8 +200,7 @@ POOLS_SQL = (
     "FROM pci_devices WHERE deleted = 0 "
     "GROUP BY compute_node_id, vendor_id, product_id, dev_type, numa_node")
 
-NODES_SQL = ('SELECT id, host, hypervisor_hostname, deleted '
-             'FROM compute_nodes')
+NODES_SQL = 'SELECT id, host, deleted FROM compute_nodes'
 
 # Rows held by an instance whose row is soft-deleted or absent. Uses the
 # (instance_uuid, deleted) index; only allocated/claimed rows are joined.
@@ -214,18 +213,24 @@ LEAKS_SQL = (
     "AND p.instance_uuid IS NOT NULL AND i.uuid IS NULL")
 
 
-def read_cell(name, url):
-    """Pools, nodes and leaked allocations of one cell."""
+def read_cell(name, url, with_leaks=True):
+    """Pools, nodes and (unless not wanted) leaked allocations of a cell."""
     conn = Connection(url, label=f'cell {name} ({mask(url)})')
+    # ids and dev_types repeat on every row: keep one string of each
+    same = {}
     try:
-        pools = [pci_pools.DevicePool(name, *row[:5],
-                                      *(int(x) for x in row[5:]))
-                 for row in conn.query(POOLS_SQL)]
-        nodes = {(name, r[0]): audit.Node(name, r[0], r[1], r[2],
-                                          bool(r[3]))
-                 for r in conn.query(NODES_SQL)}
+        pools = [pci_pools.DevicePool(
+            name, node, same.setdefault(vendor, vendor),
+            same.setdefault(product, product),
+            same.setdefault(dev_type, dev_type), numa, int(total),
+            int(usable), int(available), int(used))
+            for node, vendor, product, dev_type, numa, total, usable,
+            available, used in conn.stream(POOLS_SQL)]
+        nodes = {(name, r[0]): audit.Node(name, r[0], r[1],
+                                          deleted=bool(r[2]))
+                 for r in conn.stream(NODES_SQL)}
         leaks = [audit.Leak(name, *row[:6], instance_deleted=False)
-                 for row in conn.query(LEAKS_SQL)]
+                 for row in (conn.query(LEAKS_SQL) if with_leaks else ())]
         deleted = _deleted_instances(conn, [lk.instance_uuid
                                             for lk in leaks])
         leaks = [dataclasses.replace(lk, instance_deleted=lk.instance_uuid
@@ -244,12 +249,12 @@ def _deleted_instances(conn, uuids):
     return {r[0] for r in rows}
 
 
-def read_cells(cell_urls, max_workers=8):
+def read_cells(cell_urls, max_workers=8, with_leaks=True):
     """Read every cell concurrently; merge pools, nodes and leaks."""
     pools, nodes, leaks = [], {}, []
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=max(1, min(max_workers, len(cell_urls)))) as pool:
-        results = pool.map(lambda c: read_cell(*c), cell_urls)
+        results = pool.map(lambda c: read_cell(*c, with_leaks), cell_urls)
         for cell_pools, cell_nodes, cell_leaks in results:
             pools.extend(cell_pools)
             nodes.update(cell_nodes)
