@@ -347,23 +347,27 @@ def main():
             f.write(doc(text))
 
 
+def rst_table(header, rows):
+    """A reStructuredText simple table, columns as wide as they need."""
+    cells = [header] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    rule = ' '.join('=' * w for w in widths)
+    text = [rule, ' '.join(h.ljust(w) for h, w in zip(header, widths)),
+            rule]
+    text += [' '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+             for r in cells[1:]]
+    return text + [rule]
+
+
 def report(rows, cells, with_plugin, without, import_ms, cells_size):
-    lines = [
-        '======== ========= ======= ======== ========= ======== '
-        '========= ======== ========= =========',
-        'rows     live rows hosts   load s   audit s   audit    '
-        'summary s list s   list MiB  mysql -B s',
-        '                                             MiB      '
-        '                                       ',
-        '======== ========= ======= ======== ========= ======== '
-        '========= ======== ========= =========',
-    ]
-    for size, live, hosts, load_s, audit, summary, listing, dump in rows:
-        lines.append(
-            f'{size:<8} {live:<9} {hosts:<7} {load_s:<8.1f} '
-            f'{audit[0]:<9.2f} {audit[1]:<8.0f} {summary[0]:<9.2f} '
-            f'{listing[0]:<8.2f} {listing[1]:<9.0f} {dump[0]:<9.2f}')
-    lines.append(lines[0])
+    header = ['rows', 'live rows', 'hosts', 'load s', 'audit s',
+              'audit MiB', 'summary s', 'list s', 'list MiB', 'mysql -B s']
+    lines = rst_table(header, [
+        (size, live, hosts, f'{load_s:.1f}', f'{audit[0]:.2f}',
+         f'{audit[1]:.0f}', f'{summary[0]:.2f}', f'{listing[0]:.2f}',
+         f'{listing[1]:.0f}', f'{dump[0]:.2f}')
+        for size, live, hosts, load_s, audit, summary, listing, dump
+        in rows])
     lines.append('')
     by_size = {r[0]: r for r in rows}
     checks = []
@@ -411,6 +415,23 @@ instances, 1% soft-deleted rows). Times include ``openstack`` start-up.
 every cell with the mysql client.
 
 {table}
+Where a target is missed, and why
+---------------------------------
+
+* The whole ``audit`` command against the raw ``mysql -B`` dump: the audit
+  pays OSC's own start-up (about 0.9 s on this machine: the same command on
+  a three-row export takes that long) and two passes over each cell's
+  ``pci_devices`` (the GROUP BY that builds nova's pools, and the join of
+  allocated rows with ``instances`` that finds leaked allocations; each
+  about 0.7 s for a 500,000-row cell), where the dump makes one sequential
+  scan. The database part alone is about as long as the dump. Pulling the
+  rows instead would cost far more: pymysql decodes every field in pure
+  Python (``device list`` below shows that cost).
+* 100k -> 1M rows: the fixed start-up hides most of the work at 100k; the
+  two SQL passes per cell grow linearly with the rows.
+* Everything is measured on two cores shared with the MariaDB server;
+  with more cores the cells are read in parallel (see the 1 vs 4 cells
+  line).
 """
 
 
