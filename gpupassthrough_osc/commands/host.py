@@ -33,7 +33,7 @@ def _add_gpu(parser):
 
 def _facts(parsed_args):
     if not os.path.isdir(parsed_args.root):
-        raise exceptions.CommandError(f'--root {parsed_args.root}: no such '
+        raise exceptions.CommandError(f'--root {parsed_args.root}: not a '
                                       f'directory')
     for gpu in parsed_args.__dict__.get('gpu', []):
         vendor, _, device = gpu.partition(':')

@@ -1,7 +1,8 @@
 """Where the audit's data comes from: options, precedence, and reading.
 
-Device data: nova's databases (``--db-connection``, ``$OS_GPU_DB_CONNECTION``,
-the clouds.yaml key ``gpu_db_connection``, then nova.conf ``[database]
+Device data: nova's databases (``--db-connection``,
+``$GPUPASSTHROUGH_DB_CONNECTION``, the clouds.yaml key ``gpu_db_connection``
+(which ``$OS_GPU_DB_CONNECTION`` also sets), then nova.conf ``[database]
 connection``; with an API database, every cell of ``cell_mappings``) or
 offline exports (``--pci-devices``). Flavors: the API database, else the
 compute API when credentials are configured, else ``--flavors``, else none.
@@ -21,10 +22,23 @@ from gpupassthrough_osc.sources import novadb
 
 LOG = logging.getLogger(__name__)
 
-DB_ENV = 'OS_GPU_DB_CONNECTION'
-API_DB_ENV = 'OS_GPU_API_DB_CONNECTION'
+# Not OS_*: openstacksdk folds every OS_* variable into the cloud config,
+# which `openstack --debug` and `openstack configuration show` print.
+DB_ENV = 'GPUPASSTHROUGH_DB_CONNECTION'
+API_DB_ENV = 'GPUPASSTHROUGH_API_DB_CONNECTION'
 DB_CLOUD_KEY = 'gpu_db_connection'
 API_DB_CLOUD_KEY = 'gpu_api_db_connection'
+
+
+class SecretUrl(str):
+    """A DB URL whose repr hides the password.
+
+    osc-lib logs the parsed arguments with --debug; this keeps the
+    password out of that line too.
+    """
+
+    def __repr__(self):
+        return repr(novadb.mask(self))
 
 
 def add_source_options(parser, flavors=True):
@@ -32,7 +46,7 @@ def add_source_options(parser, flavors=True):
     db = parser.add_argument_group(
         'nova database (read-only; SELECT grants are enough)')
     db.add_argument(
-        '--db-connection', metavar='<url>',
+        '--db-connection', metavar='<url>', type=SecretUrl,
         help=(f'Cell database URL as in nova.conf, e.g. '
               f'mysql+pymysql://nova:PASS@db/nova (?unix_socket=... and '
               f'?read_default_file=/root/.my.cnf work). Default: '
@@ -40,7 +54,7 @@ def add_source_options(parser, flavors=True):
               f'connection of the first --nova-conf. Prefer the variable '
               f'or a my.cnf file: a command line is visible to other users.'))
     db.add_argument(
-        '--api-db-connection', metavar='<url>',
+        '--api-db-connection', metavar='<url>', type=SecretUrl,
         help=(f'API database URL; its cell_mappings give every cell (cell0 '
               f'skipped) and its flavors table the flavors. Default: '
               f'${API_DB_ENV}, clouds.yaml "{API_DB_CLOUD_KEY}", then '
@@ -78,10 +92,13 @@ def _first(*values):
 def _cloud_url(app, key):
     url = _cloud_value(app, key)
     if url and urllib.parse.urlsplit(url).password:
-        # OSC prints every clouds.yaml key in `openstack configuration show`
-        LOG.warning('clouds.yaml "%s" holds a password, which `openstack '
-                    'configuration show` prints in clear: use '
-                    '?read_default_file=/path/to/my.cnf instead', key)
+        # OSC prints the cloud config (clouds.yaml keys and OS_* variables)
+        # in `openstack configuration show` and with --debug
+        LOG.warning('%s (clouds.yaml, or $OS_%s) holds a password, which '
+                    '`openstack configuration show` and --debug print in '
+                    'clear: use $%s or ?read_default_file=/path/to/my.cnf',
+                    key, key.upper(),
+                    API_DB_ENV if key == API_DB_CLOUD_KEY else DB_ENV)
     return url
 
 
@@ -125,6 +142,10 @@ class Sources:
     def __init__(self, app, parsed_args):
         self.app = app
         self.args = parsed_args
+        if parsed_args.no_db and (parsed_args.db_connection or
+                                  parsed_args.api_db_connection):
+            raise exceptions.CommandError(
+                '--no-db contradicts --db-connection/--api-db-connection')
         self.confs = common.load_nova_confs(parsed_args.nova_conf)
         self.cell_url, self.api_url = (None, None)
         if not parsed_args.no_db and not parsed_args.pci_devices:
@@ -211,7 +232,13 @@ class Sources:
     def _api_flavors(self):
         from gpupassthrough_osc.sources import compute as compute_api
 
-        compute = self.app.client_manager.sdk_connection.compute
+        # The audit runs without credentials by default (auth_required is
+        # False), so OSC has not authenticated; do it now, the way OSC
+        # does for commands that need a cloud.
+        manager = self.app.client_manager
+        manager._auth_required = True
+        manager.setup_auth()
+        compute = manager.sdk_connection.compute
         return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}))
                 for f in compute_api.flavors_with_specs(compute)]
 

@@ -324,6 +324,20 @@ class TestCellsAndAccess(DbTestCase):
             self.assertNotIn('TopSecret99', result.stderr + result.stdout)
             self.assertIn('nova:***@127.0.0.1:1', result.stderr)
 
+    def test_debug_does_not_show_the_password(self):
+        # the variable keeps it off the command line (which OSC echoes with
+        # --debug); our own debug lines mask it
+        result = self.openstack('--debug', 'gpu', 'device', 'list',
+                                env={'GPUPASSTHROUGH_DB_CONNECTION':
+                                     self.cell.url()})
+        self.assertEqual(0, result.rc, result.stderr)
+        self.assertNotIn(mariadb.ADMIN_PASSWORD,
+                         result.stderr + result.stdout)
+        result = self.openstack('--debug', 'gpu', 'device', 'list',
+                                '--db-connection', self.cell.url())
+        self.assertIn("db_connection='mysql+pymysql://admin:***@127.0.0.1",
+                      result.stderr)
+
     def test_wrong_password_no_password_shown(self):
         url = self.cell.url(password='WrongSecret77')
         result = self.openstack('gpu', 'device', 'audit', '--db-connection',

@@ -78,7 +78,7 @@ class TestFixtures(HostTestCase):
     def test_missing_root(self):
         result = self.openstack('gpu', 'host', 'check', '--root',
                                 '/nonexistent/root')
-        self.assertCleanError(result, 'no such directory')
+        self.assertCleanError(result, 'not a directory')
 
     def test_hostdev_xml(self):
         result = self.openstack('gpu', 'host', 'hostdev-xml', '21:00.0',

@@ -165,6 +165,24 @@ class TestAuditOnNovaSchema(NovaTestCase):
                                 conf, '-f', 'json')
         self.assertEqual(0, result.rc, result.stdout)
 
+    def test_flavors_from_the_compute_api(self):
+        # no API database: the audit asks nova's API for the flavors
+        cell1, _cell2 = self.cells()
+        node = cell1.add_node('gpu-a40-01')
+        cell1.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
+        self.os('flavor', 'create', 'typo', '--vcpus', '1', '--ram', '256',
+                '--property', 'pci_passthrough:alias=gpuA4O:1', check=0)
+        conf = os.path.join(self.nova.dir, 'aliases-only.conf')
+        with open(conf, 'w') as f:
+            f.write(f'[pci]\nalias = {A40}\n')
+        result = self.os('gpu', 'device', 'audit', '--nova-conf', conf,
+                         '--db-connection', self.nova.url('cell1'), '-f',
+                         'json')
+        self.assertEqual(1, result.rc, result.stderr)
+        undefined = [f for f in result.json()
+                     if f['Code'] == 'FLAVOR_ALIAS_UNDEFINED']
+        self.assertEqual(['flavor typo'], [f['Subject'] for f in undefined])
+
     def test_select_only_user_reads_everything(self):
         cell1, cell2 = self.cells()
         node = cell2.add_node('gpu-v100s-01')
