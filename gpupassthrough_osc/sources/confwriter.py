@@ -128,7 +128,11 @@ def _atomic_write(path, text):
         st = os.stat(path)
     except FileNotFoundError:
         st = None
-    fd, tmp = tempfile.mkstemp(prefix='.gpupassthrough.', dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix='.gpupassthrough.', dir=directory)
+    except OSError as exc:
+        raise ConfWriteError(f'{path}: cannot write in {directory}: '
+                             f'{exc.strerror}')
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as f:
             f.write(text)
