@@ -18,6 +18,7 @@ from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import exports
+from gpupassthrough_osc.sources import novaconf
 from gpupassthrough_osc.sources import novadb
 
 LOG = logging.getLogger(__name__)
@@ -152,6 +153,10 @@ class Sources:
             self.cell_url, self.api_url = _db_urls(app, parsed_args,
                                                    self.confs)
         self.notes = []
+        if not self.confs:
+            self.notes.append(
+                f'no nova.conf read ({novaconf.DEFAULT_PATH} is not '
+                f'readable): alias checks skipped; give --nova-conf PATH')
 
     def _guard(self, func, *args):
         try:
