@@ -1,0 +1,76 @@
+"""The nova.conf- and export-driven commands, in-process."""
+
+import os
+
+import fixtures
+
+from gpupassthrough_osc.commands import alias
+from gpupassthrough_osc.commands import device
+from tests.unit import fakes
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', 'examples')
+
+
+def example(name):
+    return os.path.abspath(os.path.join(EXAMPLES, name))
+
+
+class TestAuditExitCode(fakes.TestCommand):
+
+    def audit(self, *argv):
+        cmd = device.AuditDevice(self.app, None)
+        parsed = self.check_parser(cmd, [
+            '--nova-conf', example('nova.conf'), '--pci-devices',
+            example('pci_devices.txt'), '--flavors', example('flavors.json'),
+            '-f', 'value', *argv], [])
+        return cmd.run(parsed)
+
+    def test_errors_fail_by_default(self):
+        self.assertEqual(1, self.audit())
+
+    def test_fail_on_never(self):
+        self.assertEqual(0, self.audit('--fail-on', 'never'))
+
+    def test_warning_threshold_after_the_fix(self):
+        conf = self.useFixture(fixtures.TempDir()).join('nova.conf')
+        with open(conf, 'w') as f:
+            f.write('[pci]\nalias = {"name": "gpuA40", "vendor_id": '
+                    '"10de", "product_id": "2235", "device_type": '
+                    '"type-PF"}\nalias = {"name": "gpuV100S", "vendor_id": '
+                    '"10de", "product_id": "1df6"}\n')
+        cmd = device.AuditDevice(self.app, None)
+        argv = ['--nova-conf', conf, '--pci-devices',
+                example('pci_devices.txt'), '--flavors',
+                example('flavors.json'), '-f', 'value']
+        # only a warning left (the V100S is busy): error passes, warning not
+        self.assertEqual(0, cmd.run(self.check_parser(cmd, argv, [])))
+        self.assertEqual(1, cmd.run(self.check_parser(
+            cmd, argv + ['--fail-on', 'warning'], [])))
+
+
+class TestAliasCommands(fakes.TestCommand):
+
+    def test_list_rows_and_verdicts(self):
+        cmd = alias.ListAlias(self.app, None)
+        columns, rows = cmd.take_action(self.check_parser(
+            cmd, ['--nova-conf', example('nova.conf')], []))
+        rows = [dict(zip(columns, r)) for r in rows]
+        self.assertEqual(['gpuA40', 'gpuV100S'], [r['Name'] for r in rows])
+        self.assertTrue(all(r['Valid'] for r in rows))
+
+    def test_create_auto_from_export(self):
+        cmd = alias.CreateAlias(self.app, None)
+        columns, rows = cmd.take_action(self.check_parser(cmd, [
+            'gpuA40', '--vendor-id', '10DE', '--product-id', '2235',
+            '--pci-devices', example('pci_devices.txt')], []))
+        row = dict(zip(columns, rows[0]))
+        self.assertEqual('type-PF', row['Device Type'])
+        self.assertEqual('printed', row['Action'])
+        self.assertIn('"vendor_id": "10de"', row['nova.conf [pci]'])
+
+    def test_create_all_names_from_catalog(self):
+        cmd = alias.CreateAlias(self.app, None)
+        columns, rows = cmd.take_action(self.check_parser(cmd, [
+            '--all', '--pci-devices', example('pci_devices.txt')], []))
+        self.assertEqual({('gpuA40', 'type-PF'), ('gpuV100S', 'type-PCI')},
+                         {(r[0], r[3]) for r in rows})
