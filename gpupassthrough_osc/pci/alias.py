@@ -19,7 +19,8 @@ import json
 # nova/objects/fields.py (vdpa is deliberately absent from device_type).
 DEVICE_TYPES = ('type-PCI', 'type-PF', 'type-VF')
 NUMA_POLICIES = ('required', 'legacy', 'preferred', 'socket')
-_HEX4 = '^[0-9a-fA-F]{4}$'
+# nova/pci/utils.py PCI_VENDOR_PATTERN, verbatim (its messages quote it)
+_HEX4 = r'^([\da-fA-F]{4})$'
 
 ALIAS_SCHEMA = {
     'type': 'object',
@@ -53,9 +54,10 @@ class AliasEntry:
     # dev_type, name and numa_policy removed.
     spec: dict | None = None
     reason: str | None = None
-    # True when the reason is nova's post-parse required-ids check, which
-    # nova only reaches when every line parsed.
-    missing_ids: bool = False
+    # Which of nova's checks failed: 'parse' (JSON, schema and same-name
+    # rules, checked line by line), then, only once every line parsed,
+    # 'multispec' and 'ids' (nova's _validate_aliases).
+    stage: str | None = None
 
     @property
     def valid(self):
@@ -87,13 +89,17 @@ class AliasConfig:
         """The ``Invalid PCI alias definition`` reason nova raises, if any.
 
         Nova reports the first failing line; any failure disables all
-        aliases of the service. The required-ids check runs after the
-        loop and names every offending alias at once.
+        aliases of the service. The checks after the loop name every
+        offending alias at once.
         """
         for entry in self.entries:
-            if entry.reason and not entry.missing_ids:
+            if entry.stage == 'parse':
                 return entry.reason
-        names = sorted({e.name for e in self.entries if e.missing_ids})
+        multispec = list(dict.fromkeys(
+            e.name for e in self.entries if e.stage == 'multispec'))
+        if multispec:
+            return _multispec_reason(','.join(multispec))
+        names = sorted({e.name for e in self.entries if e.stage == 'ids'})
         if names:
             return _missing_ids_reason(','.join(names), self.pci_in_placement)
         return None
@@ -188,6 +194,15 @@ def _has_required_ids(spec, pci_in_placement):
     return pci_in_placement and 'resource_class' in spec
 
 
+def _multispec_reason(names):
+    # nova/pci/request.py _validate_multispec, word for word
+    return (f'The PCI alias(es) {names} have multiple specs but '
+            f'[filter_scheduler]pci_in_placement is True. The PCI in '
+            f'Placement feature only supports one spec per alias. You can '
+            f'assign the same resource_class to multiple [pci]device_spec '
+            f'matchers to allow using different devices for the same alias.')
+
+
 def _missing_ids_reason(names, pci_in_placement):
     if pci_in_placement:
         return (f'The PCI alias(es) {names} does not have vendor_id '
@@ -212,7 +227,7 @@ def parse_config(lines, source='', pci_in_placement=False):
             data = _load_entry(raw)
             entry.name, entry.numa_policy, entry.spec = _to_spec(data)
         except _Invalid as exc:
-            entry.reason = str(exc)
+            entry.reason, entry.stage = str(exc), 'parse'
             continue
         first = first_of_name.get(entry.name)
         if first is None:
@@ -220,16 +235,15 @@ def parse_config(lines, source='', pci_in_placement=False):
         else:
             entry.reason = _same_name_conflict(first, entry)
             if entry.reason:
+                entry.stage = 'parse'
                 continue
             if pci_in_placement:
-                # nova's _validate_multispec
-                entry.reason = (
-                    f'The PCI alias(es) {entry.name} have multiple specs but '
-                    f'[filter_scheduler]pci_in_placement is True.')
+                entry.reason = _multispec_reason(entry.name)
+                entry.stage = 'multispec'
                 continue
         if not _has_required_ids(entry.spec, pci_in_placement):
-            entry.missing_ids = True
             entry.reason = _missing_ids_reason(entry.name, pci_in_placement)
+            entry.stage = 'ids'
     return AliasConfig(entries=entries, source=source,
                        pci_in_placement=pci_in_placement)
 

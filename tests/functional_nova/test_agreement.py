@@ -1,0 +1,200 @@
+"""Our rules against nova's own code, case by case.
+
+nova 34.0.0 is importable in this environment, so instead of trusting our
+reading of nova we ask nova: its [pci] alias parser
+(``get_alias_from_config``), its extra-spec validator, and its scheduler's
+pool filters (``PciDeviceStats._filter_pools`` and ``support_requests``)
+get the same seeded random inputs as ours, and must give the same answers.
+"""
+
+import random
+from unittest import mock
+
+import testtools
+
+from gpupassthrough_osc.pci import alias as our_alias
+from gpupassthrough_osc.pci import pools as our_pools
+from gpupassthrough_osc.pci import request as our_request
+
+CASES = 600
+
+ALIAS_LINES = [
+    '{"name": "a", "vendor_id": "10de", "product_id": "2235"}',
+    '{"name": "a", "vendor_id": "10de", "product_id": "2236", '
+    '"device_type": "type-PF"}',
+    '{"name": "a", "vendor_id": "10de", "product_id": "2235", '
+    '"device_type": "type-PF"}',
+    '{"name": "a", "vendor_id": "10de", "product_id": "2237", '
+    '"device_type": "type-VF"}',
+    '{"name": "a", "vendor_id": "10de", "product_id": "2235", '
+    '"numa_policy": "required", "device_type": "type-PF"}',
+    '{"name": "b", "vendor_id": "10DE", "product_id": "1DF6"}',
+    '{"name": "b", "resource_class": "CUSTOM_GPU"}',
+    '{"name": "c"}',
+    '{"name": " c ", "vendor_id": "8086", "product_id": "1889", '
+    '"live_migratable": "yes"}',
+    '{"name": "c", "vendor_id": "8086", "product_id": "1889", '
+    '"live_migratable": "maybe"}',
+    '{"name": "d", "vendor_id": "10de", "product_id": "2235", '
+    '"device_type": "vdpa"}',
+    '{"name": "d", "vendor_id": "10dex", "product_id": "2235"}',
+    '{"name": "d", "vendor_id": "10de", "product_id": "2235", "x": 1}',
+    '{"name": "", "vendor_id": "10de", "product_id": "2235"}',
+    '[{"name": "e", "vendor_id": "10de", "product_id": "2235"}]',
+    '{"name": "e", vendor_id: 10de}',
+    '',
+    '{"name": "f", "vendor_id": "10de", "product_id": "2235", '
+    '"capability_type": "pci"}',
+    '{"name": "f", "vendor_id": "10de", "product_id": "2235", '
+    '"numa_policy": "socket", "traits": "X"}',
+    '{"vendor_id": "10de", "product_id": "2235"}',
+    '{"name": 5}',
+    '"a string"',
+]
+
+_NOVA = {}
+
+
+def nova():
+    """nova's modules, with its configuration initialised once."""
+    if not _NOVA:
+        from nova.api.validation.extra_specs import validators
+        from nova import conf
+        from nova import exception
+        from nova import objects
+        from nova.pci import request
+        from nova.pci import stats
+
+        conf.CONF([], project='nova', default_config_files=[])
+        objects.register_all()
+        _NOVA.update(conf=conf.CONF, exception=exception, objects=objects,
+                     request=request, stats=stats, validators=validators)
+    return _NOVA
+
+
+class TestAliasConfig(testtools.TestCase):
+
+    def nova_parse(self, lines, pci_in_placement):
+        n = nova()
+        n['conf'].set_override('alias', lines, 'pci')
+        n['conf'].set_override('pci_in_placement', pci_in_placement,
+                               'filter_scheduler')
+        n['request'].get_alias_from_config.cache_clear()
+        try:
+            return n['request'].get_alias_from_config(), None
+        except n['exception'].PciInvalidAlias as exc:
+            return None, str(exc)
+
+    def test_same_verdicts_and_reasons(self):
+        rng = random.Random(1)
+        for _ in range(CASES):
+            lines = rng.sample(ALIAS_LINES, rng.randint(1, 4))
+            placement = rng.random() < 0.3
+            aliases, error = self.nova_parse(lines, placement)
+            ours = our_alias.parse_config(lines,
+                                          pci_in_placement=placement)
+            case = f'{lines} pci_in_placement={placement}'
+            if error is None:
+                self.assertIsNone(ours.error, case)
+                self.assertEqual(aliases, ours.aliases(), case)
+            else:
+                self.assertIsNotNone(ours.error, f'{case}: nova: {error}')
+                reason = error.removeprefix('Invalid PCI alias definition: ')
+                self.assertIn(reason, ours.error, case)
+
+
+class TestExtraSpecGrammar(testtools.TestCase):
+
+    def test_same_verdicts(self):
+        n = nova()
+        rng = random.Random(2)
+        alphabet = ['a', 'b', ':', ',', ' ', '1', '0', '-', '\t']
+        values = ['gpuA40:1', 'nvme155:1,gpu3080:1', 'a:1 , b:2', 'a :1']
+        values += [''.join(rng.choice(alphabet)
+                           for _ in range(rng.randint(0, 9)))
+                   for _ in range(CASES * 3)]
+        for value in values:
+            try:
+                n['validators'].validate('pci_passthrough:alias', value)
+                accepted = True
+            except n['exception'].ValidationError:
+                accepted = False
+            self.assertEqual(accepted, our_request.nova_accepts(value),
+                             repr(value))
+
+
+def random_pool(rng):
+    pool = {'vendor_id': rng.choice(['10de', '10DE', '8086']),
+            'product_id': rng.choice(['2235', '1df6']),
+            'dev_type': rng.choice(['type-PCI', 'type-PF', 'type-VF',
+                                    'vdpa']),
+            'numa_node': rng.choice([0, 1, None]),
+            'count': rng.randint(1, 3)}
+    for tag, values in (('remote_managed', ['true', 'false', 'yes']),
+                        ('live_migratable', ['true', 'false'])):
+        if rng.random() < 0.2:
+            pool[tag] = rng.choice(values)
+    return pool
+
+
+def random_spec(rng):
+    choices = {
+        'vendor_id': ['10de', '10DE', '8086'],
+        'product_id': ['2235', '1df6', '1DF6'],
+        'dev_type': ['type-PCI', 'type-PF', 'type-VF', 'vdpa'],
+        'remote_managed': ['true', 'false'],
+        'live_migratable': ['true', 'false'],
+        'resource_class': ['CUSTOM_X'],
+        'traits': ['T1'],
+        'capability_type': ['pci'],
+    }
+    weights = {'vendor_id': 0.9, 'product_id': 0.8, 'dev_type': 0.5,
+               'remote_managed': 0.1, 'live_migratable': 0.1,
+               'resource_class': 0.1, 'traits': 0.1, 'capability_type': 0.05}
+    return {k: rng.choice(v) for k, v in choices.items()
+            if rng.random() < weights[k]}
+
+
+class TestPoolFilters(testtools.TestCase):
+
+    def stats(self):
+        n = nova()
+        return n['stats'].PciDeviceStats(
+            n['objects'].NUMATopology(cells=[]), dev_filter=mock.Mock())
+
+    def request(self, count, specs):
+        return nova()['objects'].InstancePCIRequest(
+            count=count, spec=specs, alias_name='a', numa_policy='legacy',
+            request_id=None)
+
+    def test_filter_pools(self):
+        rng = random.Random(3)
+        stats = self.stats()
+        for _ in range(CASES * 2):
+            pools = [random_pool(rng) for _ in range(rng.randint(1, 4))]
+            specs = [random_spec(rng) for _ in range(rng.randint(1, 2))]
+            count = rng.randint(1, 3)
+            theirs = stats._filter_pools([dict(p) for p in pools],
+                                         self.request(count, specs), None,
+                                         [])
+            kept, _dropped = our_pools.filter_pools(
+                [dict(p) for p in pools], specs)
+            case = f'pools={pools} specs={specs} count={count}'
+            if theirs is None:
+                self.assertLess(sum(p['count'] for p in kept), count, case)
+            else:
+                self.assertEqual(theirs, kept, case)
+
+    def test_support_requests(self):
+        rng = random.Random(4)
+        for _ in range(CASES * 2):
+            pools = [random_pool(rng) for _ in range(rng.randint(1, 4))]
+            wanted = [(rng.randint(1, 3),
+                       [random_spec(rng) for _ in range(rng.randint(1, 2))])
+                      for _ in range(rng.randint(1, 2))]
+            stats = self.stats()
+            stats.pools = [dict(p) for p in pools]
+            theirs = stats.support_requests(
+                [self.request(c, s) for c, s in wanted], {})
+            self.assertEqual(theirs, our_pools.supports(pools, wanted),
+                             f'pools={pools} wanted={wanted}')
