@@ -198,3 +198,35 @@ class TestPoolFilters(testtools.TestCase):
                 [self.request(c, s) for c, s in wanted], {})
             self.assertEqual(theirs, our_pools.supports(pools, wanted),
                              f'pools={pools} wanted={wanted}')
+
+
+class TestTranslation(testtools.TestCase):
+    """Stored values nova turns into PCI requests at boot, or fails on."""
+
+    def test_same_requests_or_same_failure(self):
+        n = nova()
+        lines = ['{"name": "a", "vendor_id": "10de", "product_id": "2235"}',
+                 '{"name": "b", "vendor_id": "10de", "product_id": "1df6"}']
+        n['conf'].set_override('alias', lines, 'pci')
+        n['conf'].set_override('pci_in_placement', False, 'filter_scheduler')
+        n['request'].get_alias_from_config.cache_clear()
+        aliases = our_alias.parse_config(lines).aliases()
+        rng = random.Random(5)
+        alphabet = ['a', 'b', 'c', ':', ',', ' ', '1', '2', '0']
+        values = [''.join(rng.choice(alphabet)
+                          for _ in range(rng.randint(1, 8)))
+                  for _ in range(CASES * 3)]
+        for value in values:
+            try:
+                theirs = [(r.alias_name, r.count) for r in
+                          n['request']._translate_alias_to_requests(value)]
+            except Exception:
+                theirs = None
+            try:
+                requests = our_request.translate(value)
+                ours = None if our_request.undefined_aliases(
+                    requests, aliases) else [(r.name, r.count)
+                                             for r in requests]
+            except our_request.RequestError:
+                ours = None
+            self.assertEqual(theirs, ours, repr(value))
