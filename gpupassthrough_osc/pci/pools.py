@@ -254,11 +254,3 @@ class PoolIndex:
                         pool.nova_pool(getattr(pool, count)), [spec]):
                     seen[id(pool)] = pool
         return list(seen.values())
-
-
-def by_node(pools):
-    """Pools grouped per compute node: {(cell, node_id): [DevicePool]}."""
-    nodes = {}
-    for pool in pools:
-        nodes.setdefault(pool.node_key, []).append(pool)
-    return nodes
