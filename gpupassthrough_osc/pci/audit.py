@@ -216,13 +216,7 @@ def alias_never_matches(inventory):
                     for s in specs})
         hosts = _host_list(inventory, {p.node_key for p in near})
         if not near:
-            findings.append(Finding(
-                WARNING, 'ALIAS_NO_DEVICE', f'alias {name}',
-                f"alias {name} ({', '.join(ids)}) matches no device "
-                f"recorded in any cell: no compute lists it in [pci] "
-                f"device_spec, or the ids are wrong",
-                'check [pci] device_spec on the computes and '
-                '`openstack gpu device list`'))
+            findings.append(_no_device(inventory, name, specs, ids))
             continue
         dropped_names = {d for d, _ in dropped}
         if kept:
@@ -249,7 +243,7 @@ def alias_never_matches(inventory):
                 ' (or: ' + _write_cmd(name, first.get('vendor_id'),
                                       first.get('product_id'), 'auto') +
                 ')'))
-        else:
+        elif 'spec' in dropped_names:
             wanted = sorted({s.get('dev_type') for s in specs
                              if s.get('dev_type')})
             right = pci_pools.PF if pci_pools.PF in recorded else recorded[0]
@@ -260,7 +254,45 @@ def alias_never_matches(inventory):
                 f"{', '.join(recorded)}: nothing can match",
                 'in [pci] on nova-api hosts and every compute: ' +
                 _alias_lines(name, policy, specs, right)))
+        else:
+            findings.append(Finding(
+                ERROR, 'ALIAS_FILTERED_OUT', f'alias {name}',
+                f"nova's scheduler drops every device alias {name} matches "
+                f"({', '.join(ids)}, {', '.join(recorded)}): filtered as "
+                f"{', '.join(sorted(dropped_names))}",
+                'vdpa and remote-managed devices are requested through '
+                'neutron ports, not flavor aliases'))
     return findings
+
+
+def _no_device(inventory, name, specs, ids):
+    """ALIAS_NO_DEVICE, saying whether the ids or other keys are at fault.
+
+    Nova compares every alias key with the device pool (nova/pci/utils.py
+    pci_device_prop_match); a key the pools lack, such as capability_type,
+    makes an alias match nothing even when the ids are right.
+    """
+    by_ids = inventory.index.matching(
+        [{k: s[k] for k in ('vendor_id', 'product_id') if k in s}
+         for s in specs])
+    if by_ids:
+        extra = sorted({k for s in specs for k in s} -
+                       {'vendor_id', 'product_id', 'dev_type'} -
+                       set(pci_pools.IGNORED_SPEC_TAGS))
+        return Finding(
+            ERROR, 'ALIAS_NO_DEVICE', f'alias {name}',
+            f"alias {name}: nova recorded devices with ids "
+            f"{', '.join(ids)}, but the alias also asks for "
+            f"{', '.join(extra)}, which those devices do not carry: "
+            f"nothing can match", f"remove {', '.join(extra)} from the "
+            f"alias")
+    return Finding(
+        WARNING, 'ALIAS_NO_DEVICE', f'alias {name}',
+        f"alias {name} ({', '.join(ids)}) matches no device recorded in "
+        f"any cell: no compute lists it in [pci] device_spec, or the ids "
+        f"are wrong",
+        'check [pci] device_spec on the computes and '
+        '`openstack gpu device list`')
 
 
 def gpus_without_alias(inventory):

@@ -119,10 +119,21 @@ class TestAliasNeverMatches(RuleTestCase):
     def test_capability_type_never_matches(self):
         # nova compares every alias key with the pool; pools have no
         # capability_type, so such an alias matches nothing
-        self.assertEqual(['ALIAS_NO_DEVICE'], self.codes(
+        found = self.findings(
             confs=[conf(alias('gpuA40', device_type='type-PF',
                               capability_type='pci'))],
-            pools=[A40_PF_POOL]))
+            pools=[A40_PF_POOL])
+        self.assertEqual([('ALIAS_NO_DEVICE', 'error')],
+                         [(f.code, f.severity) for f in found])
+        self.assertIn('remove capability_type', found[0].fix)
+
+    def test_vdpa_only_filtered_out(self):
+        found = self.findings(
+            confs=[conf(alias('nic', vendor_id='15b3',
+                              product_id='101e'))],
+            pools=[pool(1, '101e', 'vdpa', vendor_id='15b3')])
+        self.assertEqual(['ALIAS_FILTERED_OUT'], [f.code for f in found])
+        self.assertIn('unrequested vdpa', found[0].message)
 
 
 class TestAliasInvalid(RuleTestCase):
