@@ -135,9 +135,14 @@ def plan(facts, gpus, family='auto', how='auto'):
 
     args = kernel_args(facts, gpus, how, family)
     missing = [a for a in args if a not in facts.cmdline]
-    changes.append(Change(KERNEL, args, bool(missing),
-                          f"missing: {' '.join(missing)}" if missing else
-                          'already in /proc/cmdline'))
+    why = (f"missing: {' '.join(missing)}" if missing else
+           'already in /proc/cmdline')
+    if how == 'cmdline' and gpus:
+        # the original procedure's fix works too where vfio-pci is not in
+        # the initramfs: pci-stub is always built in
+        why += ('; vfio-pci.ids= because a built-in driver holds a function '
+                '(pci-stub.ids= with the same ids also works)')
+    changes.append(Change(KERNEL, args, bool(missing), why))
 
     ids = passthrough_ids(facts, gpus)
     if ids:
