@@ -20,6 +20,7 @@ VDPA = 'vdpa'
 
 # Statuses of a row that can serve a request once freed
 # (nova/objects/fields.py PciDeviceStatus); removed/deleted rows never can.
+AVAILABLE = 'available'
 GONE_STATUSES = ('removed', 'deleted')
 USED_STATUSES = ('allocated', 'claimed')
 
@@ -67,7 +68,7 @@ def aggregate(devices, cell=''):
         status = dev['status']
         c[0] += 1
         c[1] += status not in GONE_STATUSES
-        c[2] += status == 'available'
+        c[2] += status == AVAILABLE
         c[3] += status in USED_STATUSES
     return [DevicePool(*key, *c) for key, c in sorted(
         counts.items(), key=lambda kv: tuple(str(k) for k in kv[0]))]

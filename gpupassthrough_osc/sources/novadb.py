@@ -193,12 +193,20 @@ def flavors(api_url):
 
 # --- cell databases ------------------------------------------------------
 
+def _in(statuses):
+    return '(' + ', '.join(f"'{s}'" for s in statuses) + ')'
+
+
+# The counts of pci.pools.DevicePool, computed by MariaDB; the statuses are
+# pci.pools' own constants so the SQL and the export path cannot disagree.
 POOLS_SQL = (
-    "SELECT compute_node_id, LOWER(vendor_id), LOWER(product_id), dev_type, "
-    "numa_node, COUNT(*), SUM(status NOT IN ('removed', 'deleted')), "
-    "SUM(status = 'available'), SUM(status IN ('allocated', 'claimed')) "
-    "FROM pci_devices WHERE deleted = 0 "
-    "GROUP BY compute_node_id, vendor_id, product_id, dev_type, numa_node")
+    f"SELECT compute_node_id, LOWER(vendor_id), LOWER(product_id), "
+    f"dev_type, numa_node, COUNT(*), "
+    f"SUM(status NOT IN {_in(pci_pools.GONE_STATUSES)}), "
+    f"SUM(status = '{pci_pools.AVAILABLE}'), "
+    f"SUM(status IN {_in(pci_pools.USED_STATUSES)}) "
+    f"FROM pci_devices WHERE deleted = 0 "
+    f"GROUP BY compute_node_id, vendor_id, product_id, dev_type, numa_node")
 
 NODES_SQL = 'SELECT id, host, deleted FROM compute_nodes'
 
@@ -209,7 +217,7 @@ LEAKS_SQL = (
     "p.status, p.instance_uuid "
     "FROM pci_devices p LEFT JOIN instances i "
     "ON i.uuid = p.instance_uuid AND i.deleted = 0 "
-    "WHERE p.deleted = 0 AND p.status IN ('allocated', 'claimed') "
+    f"WHERE p.deleted = 0 AND p.status IN {_in(pci_pools.USED_STATUSES)} "
     "AND p.instance_uuid IS NOT NULL AND i.uuid IS NULL")
 
 
