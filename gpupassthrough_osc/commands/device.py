@@ -72,8 +72,7 @@ class ListDevice(command.Lister):
         parser.add_argument('--product-id', metavar='<product-id>',
                             help='Only this PCI product id, e.g. 2235')
         parser.add_argument('--dev-type', metavar='<dev-type>',
-                            choices=('type-PCI', 'type-PF', 'type-VF',
-                                     'vdpa'),
+                            choices=pci_pools.DEV_TYPES,
                             help='Only this nova dev_type')
         parser.add_argument('--cell', metavar='<cell>',
                             help='Only this cell (name from cell_mappings)')

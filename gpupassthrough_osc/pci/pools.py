@@ -17,6 +17,8 @@ PF = 'type-PF'
 VF = 'type-VF'
 PCI = 'type-PCI'
 VDPA = 'vdpa'
+# nova/objects/fields.py PciDeviceType, as the dev_type column holds it
+DEV_TYPES = (PCI, PF, VF, VDPA)
 
 # Statuses of a row that can serve a request once freed
 # (nova/objects/fields.py PciDeviceStatus); removed/deleted rows never can.

@@ -16,6 +16,7 @@ import json
 import re
 
 from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import pools as pci_pools
 
 _ROW_MARK = re.compile(r'^\*+\s*\d+\.\s*row\s*\*+$')
 # What the mysql client prints around the rows.
@@ -24,7 +25,6 @@ _VERTICAL_FIELD = re.compile(r'^\s*([A-Za-z_][\w ]*?)\s*:\s?(.*)$')
 
 DEVICE_REQUIRED = ('compute_node_id', 'vendor_id', 'product_id', 'dev_type',
                    'status')
-_DEV_TYPES = ('type-PCI', 'type-PF', 'type-VF', 'vdpa')
 
 
 class ExportError(Exception):
@@ -115,7 +115,7 @@ def _check_device(path, index, row):
     missing = [c for c in DEVICE_REQUIRED if row.get(c) in (None, '')]
     if missing:
         raise ExportError(f'{path}: row {index} lacks {", ".join(missing)}')
-    if row['dev_type'] not in _DEV_TYPES:
+    if row['dev_type'] not in pci_pools.DEV_TYPES:
         raise ExportError(f"{path}: row {index}: unknown dev_type "
                           f"'{row['dev_type']}'")
     try:
