@@ -110,6 +110,14 @@ class TestConfigOnlyAudit(base.OpenStackTestCase):
             f.write(text)
         return path
 
+    def audit_with_a40_flavor(self, conf):
+        flavors = self.write('flavors.json', '[{"ID": "1", "Name": "a40", '
+                             '"Properties": {"pci_passthrough:alias": '
+                             '"gpuA40:1"}}]')
+        return self.openstack('gpu', 'device', 'audit', '--no-db',
+                              '--nova-conf', conf, '--flavors', flavors,
+                              '-f', 'json')
+
     def test_alias_missing_on_compute_fails_the_gate(self):
         api = base.fixture('nova-mixed.conf')
         compute = self.write('compute.conf', '[pci]\nalias = {"name": '
@@ -128,23 +136,13 @@ class TestConfigOnlyAudit(base.OpenStackTestCase):
         conf = self.write('nova.conf', '[pci]\nalias = {"name": "gpuA40", '
                           '"vendor_id": "10de", "product_id": "2235", '
                           '"device_type": "type-PF"}\n')
-        flavors = self.write('flavors.json', '[{"ID": "1", "Name": "a40", '
-                             '"Properties": {"pci_passthrough:alias": '
-                             '"gpuA40:1"}}]')
-        result = self.openstack('gpu', 'device', 'audit', '--no-db',
-                                '--nova-conf', conf, '--flavors', flavors,
-                                '-f', 'json')
+        result = self.audit_with_a40_flavor(conf)
         self.assertEqual(0, result.rc, result.stdout)
         self.assertEqual({'NOTE'}, {f['Code'] for f in result.json()})
 
     def test_flavor_with_undefined_alias_fails(self):
         conf = self.write('nova.conf', '[pci]\n')
-        flavors = self.write('flavors.json', '[{"ID": "1", "Name": "a40", '
-                             '"Properties": {"pci_passthrough:alias": '
-                             '"gpuA40:1"}}]')
-        result = self.openstack('gpu', 'device', 'audit', '--no-db',
-                                '--nova-conf', conf, '--flavors', flavors,
-                                '-f', 'json')
+        result = self.audit_with_a40_flavor(conf)
         self.assertEqual(1, result.rc)
         self.assertEqual(['FLAVOR_ALIAS_UNDEFINED'], [
             f['Code'] for f in result.json() if f['Severity'] == 'error'])
