@@ -271,8 +271,17 @@ def _fix_line(conf, inventory):
     return f'{line}{where}, then restart nova-scheduler'
 
 
-def _capacity(inventory, requests):
-    """(hosts that can hold the request now, live hosts), or None.
+def _live_host_count(inventory):
+    """Compute nodes not deleted: those listed, and those with devices."""
+    audit = _audit()
+    live = {key for key, node in inventory.nodes.items() if not node.deleted}
+    live.update(p.node_key for p in inventory.pools or []
+                if not audit._node_deleted(inventory, p.node_key))
+    return len(live)
+
+
+def _capacity(inventory, requests, live):
+    """(hosts that can hold the request now, ``live``), or None.
 
     None when the audit cannot tell: no device data or no alias config.
     Reuses the audit's one-host satisfiability (audit._live_nodes and
@@ -284,12 +293,8 @@ def _capacity(inventory, requests):
     if inventory.pools is None or not configs:
         return None
     wanted = pci_request.pci_requests(requests, configs[0][1].aliases())
-    able = audit._hosts_supporting(
-        audit._live_nodes(inventory, wanted), wanted, 'available')
-    live = {key for key, node in inventory.nodes.items() if not node.deleted}
-    live.update(p.node_key for p in inventory.pools
-                if not audit._node_deleted(inventory, p.node_key))
-    return able, len(live)
+    return audit._hosts_supporting(
+        audit._live_nodes(inventory, wanted), wanted, 'available'), live
 
 
 def _blind_verdict(audit, capacity):
@@ -304,8 +309,10 @@ def _blind_verdict(audit, capacity):
             f'every one of the {live} live host(s) the audit knows has the '
             f'devices free, so the claim passes wherever a boot lands, but '
             f'a host added without them makes boots fail:')
-    if not live:
-        return audit.ERROR, 'the audit knows no live host with the devices:'
+    if not able:
+        # the flavor's other findings say why; the filter is missing anyway
+        return audit.ERROR, (f'none of the {live} live host(s) can hold it '
+                             f'now, and nothing steers boots away from them:')
     return audit.ERROR, f'{live - able} of {live} live host(s) cannot hold ' \
                         f'it now:'
 
@@ -333,10 +340,11 @@ def pci_flavors_not_scheduled(inventory: 'audit.Inventory') -> list:
     where = ', '.join(_label(c) for c in blind)
     fix = '; '.join(_fix_line(c, inventory) for c in blind)
     attempts = blind[0].max_attempts
+    live = _live_host_count(inventory)
     findings = []
     for flavor, requests in flavors:
         value = pci_request.canonical(requests)
-        capacity = _capacity(inventory, requests)
+        capacity = _capacity(inventory, requests, live)
         severity, hosts = _blind_verdict(audit, capacity)
         findings.append(audit.Finding(
             severity, 'FLAVOR_PCI_NOT_SCHEDULED', f'flavor {flavor.name}',

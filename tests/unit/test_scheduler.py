@@ -166,6 +166,13 @@ class TestPciNotScheduled(testtools.TestCase):
             nodes=base.nodes('gpu1', 'old', 'gone', deleted=(2, 3)))
         self.assertEqual('warning', found[0].severity)
 
+    def test_no_host_can_hold_it_errors(self):
+        found = self.run_rule(pools=[base.pool(1, '2235', 'type-PF',
+                                               used=1)])
+        self.assertEqual('error', found[0].severity)
+        self.assertIn('none of the 2 live host(s) can hold it now',
+                      found[0].message)
+
     def test_a_host_busy_now_errors(self):
         found = self.run_rule(
             pools=[base.A40_PF_POOL,
