@@ -42,6 +42,9 @@ from gpupassthrough_osc.pci import request as pci_request
 if typing.TYPE_CHECKING:
     from gpupassthrough_osc.pci import audit
 
+# What every rule returns (audit.Finding; a string, as audit imports us).
+Findings = list['audit.Finding']
+
 PCI_FILTER = 'PciPassthroughFilter'
 NUMA_FILTER = 'NUMATopologyFilter'
 
@@ -300,9 +303,9 @@ def _capacity(inventory, requests, live):
 def _blind_verdict(audit, capacity):
     """(severity, what the hosts mean) for a PCI flavor nothing schedules."""
     if capacity is None:
-        return audit.ERROR, ('the audit has no device data for it, so it '
-                             'cannot tell whether every host has the '
-                             'devices:')
+        return audit.ERROR, ('without device data and alias definitions '
+                             'the audit cannot tell whether every host has '
+                             'the devices:')
     able, live = capacity
     if live and able == live:
         return audit.WARNING, (
@@ -317,7 +320,7 @@ def _blind_verdict(audit, capacity):
                         f'it now:'
 
 
-def pci_flavors_not_scheduled(inventory: 'audit.Inventory') -> list:
+def pci_flavors_not_scheduled(inventory: 'audit.Inventory') -> Findings:
     """PCI flavors while the scheduler checks no PCI device.
 
     Without PciPassthroughFilter and without ``pci_in_placement``, the
@@ -372,7 +375,7 @@ def pci_flavors_not_scheduled(inventory: 'audit.Inventory') -> list:
     return findings
 
 
-def numa_flavors_not_filtered(inventory: 'audit.Inventory') -> list:
+def numa_flavors_not_filtered(inventory: 'audit.Inventory') -> Findings:
     """NUMA flavors while the scheduler runs no NUMATopologyFilter.
 
     The claim still fits the guest to the host cells
@@ -400,7 +403,7 @@ def numa_flavors_not_filtered(inventory: 'audit.Inventory') -> list:
         f"of 'No valid host was found'", fix) for flavor in flavors]
 
 
-def filters_not_available(inventory: 'audit.Inventory') -> list:
+def filters_not_available(inventory: 'audit.Inventory') -> Findings:
     """Enabled filters that available_filters does not provide.
 
     nova/scheduler/host_manager.py ``_choose_host_filters`` raises
@@ -450,7 +453,7 @@ def _filter_fix(conf, missing):
     return f"in [filter_scheduler] of {_label(conf)}: {'; '.join(fixes)}"
 
 
-def scheduler_conf_assumed(inventory: 'audit.Inventory') -> list:
+def scheduler_conf_assumed(inventory: 'audit.Inventory') -> Findings:
     """A NOTE when a finding depends on which nova.conf is the scheduler's.
 
     Only when some flavor needs a scheduler filter; otherwise the choice

@@ -182,7 +182,7 @@ class TestPciNotScheduled(testtools.TestCase):
     def test_no_device_data_errors(self):
         found = self.run_rule(pools=None)
         self.assertEqual('error', found[0].severity)
-        self.assertIn('no device data', found[0].message)
+        self.assertIn('without device data', found[0].message)
 
     def test_numa_flavors_add_their_filter_to_the_line(self):
         found = self.run_rule(pools=[base.A40_PF_POOL], flavors=[
