@@ -50,6 +50,7 @@ DEDICATED = {'hw:cpu_policy': 'dedicated'}
 UNSATISFIABLE = 'FLAVOR_UNSATISFIABLE'
 NO_FREE = 'FLAVOR_NO_FREE_CAPACITY'
 UNDEFINED = 'FLAVOR_ALIAS_UNDEFINED'
+NOT_SCHEDULED = 'FLAVOR_PCI_NOT_SCHEDULED'
 # the flavor-level finding for "nova-api does not start with this alias"
 ALIAS_INVALID = 'FLAVOR_ALIAS_INVALID'
 # the audit's verdict "fails now": an error finding on the flavor, or no
@@ -59,9 +60,6 @@ FAILS_NOW = (NO_FREE,)
 NUMA_GAP = ('the audit does not model NUMA affinity yet: a guest NUMA '
             'topology must get its devices from its own host cells '
             '(issue 10 §2)')
-FILTER_GAP = ('the audit does not read [filter_scheduler] enabled_filters '
-              'yet: without PciPassthroughFilter the scheduler ignores PCI '
-              'and the compute claim fails (issue 10 §1)')
 PLACEMENT_GAP = ('the audit does not model PCI in placement yet: resource '
                  'class and traits of alias and device_spec must agree '
                  '(issue 10 §3)')
@@ -336,7 +334,9 @@ SCENARIOS = [
         {'compute1': ((c.V100S, 0),), 'compute2': PLAIN,
          'compute3': PLAIN, 'compute4': PLAIN, 'compute5': PLAIN},
         (V100S,), {'gpu.v100s': pci('v100s:1')}, {'gpu.v100s': RETRIES},
-        filters=NOVA_DEFAULT_FILTERS, boots=3, gap=FILTER_GAP, fix=True),
+        filters=NOVA_DEFAULT_FILTERS, boots=3,
+        causes={'gpu.v100s': (NOT_SCHEDULED,
+                              'SCHEDULER_PCI_FILTER_MISSING')}, fix=True),
     Scenario(
         'no_pci_filter_every_host_has_gpu',
         "nova's default filters, but every host has the GPU",

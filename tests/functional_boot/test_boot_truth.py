@@ -199,6 +199,10 @@ class TestBootTruth(base.BootTestCase):
         if lines:
             self._replace_aliases([json.loads(line) for line in lines])
             return True
+        filters = re.search(r'enabled_filters = ([\w,]+)', fix)
+        if filters:
+            self._set_conf_line('enabled_filters', filters.group(1))
+            return True
         started = re.search(r'start nova-compute on (\S+)', fix)
         if started and getattr(self, 'down_host', None):
             host, service_id = self.down_host
@@ -218,3 +222,11 @@ class TestBootTruth(base.BootTestCase):
         kept[at:at] = [f'alias = {json.dumps(a)}' for a in new]
         with open(self.conf_path, 'w') as f:
             f.write('\n'.join(kept) + '\n')
+
+    def _set_conf_line(self, option, value):
+        with open(self.conf_path) as f:
+            text = f.read().splitlines()
+        text = [f'{option} = {value}' if line.startswith(f'{option} = ')
+                else line for line in text]
+        with open(self.conf_path, 'w') as f:
+            f.write('\n'.join(text) + '\n')
