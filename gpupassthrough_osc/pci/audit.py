@@ -27,6 +27,7 @@ import json
 
 from gpupassthrough_osc.pci import alias as pci_alias
 from gpupassthrough_osc.pci import catalog
+from gpupassthrough_osc.pci import placement
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.pci import scheduler
@@ -584,6 +585,7 @@ RULES = (
     scheduler.pci_flavors_not_scheduled,
     scheduler.numa_flavors_not_filtered,
     scheduler.scheduler_conf_assumed,
+    placement.flavors_without_candidates,
 )
 
 

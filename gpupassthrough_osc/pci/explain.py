@@ -28,8 +28,10 @@ with the numbers it saw. The steps, in the order nova takes them:
 3. all requests together on one host (``support_requests``), first on
    every usable device ("ever"), then on the free ones ("now");
 4. the path as a whole: the audit's flavor rules that refuse every boot
-   whatever host it lands on (e.g. a scheduler that never runs
-   PciPassthroughFilter, pci/scheduler.py), listed as ``refusals``.
+   whatever host it lands on (a scheduler that never runs
+   PciPassthroughFilter, pci/scheduler.py; placement holding no provider
+   with the alias's resource class and traits, pci/placement.py), listed
+   as ``refusals``.
 
 Pure: the caller passes the Inventory the adapters read.
 """
@@ -37,6 +39,7 @@ Pure: the caller passes the Inventory the adapters read.
 import dataclasses
 
 from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import placement
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.pci import scheduler
@@ -206,7 +209,8 @@ def explain_flavor(inventory: audit.Inventory, flavor: audit.Flavor,
 
 
 # flavor rules whose errors hold whichever host a boot lands on
-PATH_RULES = (scheduler.pci_flavors_not_scheduled,)
+PATH_RULES = (scheduler.pci_flavors_not_scheduled,
+              placement.flavors_without_candidates)
 
 
 def _path_refusals(inventory, flavor):

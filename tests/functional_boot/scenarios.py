@@ -51,6 +51,7 @@ UNSATISFIABLE = 'FLAVOR_UNSATISFIABLE'
 NO_FREE = 'FLAVOR_NO_FREE_CAPACITY'
 UNDEFINED = 'FLAVOR_ALIAS_UNDEFINED'
 NOT_SCHEDULED = 'FLAVOR_PCI_NOT_SCHEDULED'
+NO_CANDIDATE = 'FLAVOR_PLACEMENT_NO_CANDIDATE'
 # the flavor-level finding for "nova-api does not start with this alias"
 ALIAS_INVALID = 'FLAVOR_ALIAS_INVALID'
 # the audit's verdict "fails now": an error finding on the flavor, or no
@@ -60,9 +61,6 @@ FAILS_NOW = (NO_FREE,)
 NUMA_GAP = ('the audit does not model NUMA affinity yet: a guest NUMA '
             'topology must get its devices from its own host cells '
             '(issue 10 §2)')
-PLACEMENT_GAP = ('the audit does not model PCI in placement yet: resource '
-                 'class and traits of alias and device_spec must agree '
-                 '(issue 10 §3)')
 INVALID_GAP = ('the audit reports an invalid [pci] alias on the conf, not '
                'on the flavors it kills (issue 11 §4)')
 
@@ -375,14 +373,16 @@ SCENARIOS = [
         {'gpu.v100s': pci('v100s:1')}, {'gpu.v100s': NO_VALID_HOST},
         device_spec=(json.dumps({'vendor_id': '10de', 'product_id': '1df6',
                                  'resource_class': 'CUSTOM_GPU_V100S'}),),
-        report_in_placement=True, pci_in_placement=True, gap=PLACEMENT_GAP),
+        report_in_placement=True, pci_in_placement=True,
+        causes={'gpu.v100s': (NO_CANDIDATE,)}),
     Scenario(
         'placement_trait_missing',
         'alias asks for a trait the device_spec does not give',
         {'compute1': ((c.V100S, 0),)},
         (alias('v100s', '10de', '1df6', traits='CUSTOM_NVLINK'),),
         {'gpu.v100s': pci('v100s:1')}, {'gpu.v100s': NO_VALID_HOST},
-        report_in_placement=True, pci_in_placement=True, gap=PLACEMENT_GAP),
+        report_in_placement=True, pci_in_placement=True,
+        causes={'gpu.v100s': (NO_CANDIDATE,)}),
     # --- capacity ---------------------------------------------------------
     Scenario(
         'host_already_full', 'the only V100S is taken by a running server',

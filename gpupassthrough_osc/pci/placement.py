@@ -1,0 +1,190 @@
+#    Copyright 2026 gpupassthrough-osc developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""PCI in placement: the resource class and traits an alias asks for.
+
+With ``[filter_scheduler] pci_in_placement`` on, nova-api turns each
+device of a PCI request into a placement request group for the alias's
+resource class and traits (nova/objects/request_spec.py
+``generate_request_groups_from_pci_requests``); nova-compute, with
+``[pci] report_in_placement``, reports each device as a provider whose
+resource class and traits come from the first matching ``[pci]
+device_spec`` entry (nova/compute/pci_placement_translator.py). When no
+device's provider carries what the alias asks for, placement returns no
+allocation candidate and every boot ends in "No valid host was found",
+whatever the pools say. Names are normalised with os-resource-classes and
+os-traits, the libraries nova itself calls, so they agree to the letter.
+
+Limits: pools carry no PCI address, so a device_spec entry that selects by
+``address`` or ``devname`` is taken to match every device with its ids;
+the live placement inventory is not read (only what nova.conf and
+pci_devices imply).
+"""
+
+import json
+import typing
+
+import os_resource_classes
+import os_traits
+
+from gpupassthrough_osc.pci import request as pci_request
+from gpupassthrough_osc.pci import scheduler
+
+if typing.TYPE_CHECKING:
+    from gpupassthrough_osc.pci import audit
+
+
+def normalize_resource_class(name: str) -> str:
+    """nova's ``_normalize_resource_class``: standard, CUSTOM_, or made so."""
+    name = name.upper()
+    if name not in os_resource_classes.STANDARDS and \
+            not os_resource_classes.is_custom(name):
+        name = os_resource_classes.normalize_name(name)
+    return name
+
+
+def resource_class(requested: str | None, vendor_id: str | None,
+                   product_id: str | None) -> str:
+    """nova's ``get_resource_class``, for an alias and for a device."""
+    if requested:
+        return normalize_resource_class(requested)
+    return f'CUSTOM_PCI_{vendor_id}_{product_id}'.upper()
+
+
+def traits(value: str | None) -> frozenset:
+    """nova's ``get_traits``: a comma list, standard names kept as given."""
+    if not value:
+        return frozenset()
+    standard, rest = os_traits.check_traits(value.split(','))
+    custom = [name.upper() if os_traits.is_custom(name.upper())
+              else os_traits.normalize_name(name.upper()) for name in rest]
+    return frozenset([*standard, *custom])
+
+
+def _entries(conf) -> list[dict]:
+    entries = []
+    for raw in conf.device_spec:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue            # DEVICE_SPEC_INVALID says so
+        for entry in data if isinstance(data, list) else [data]:
+            if isinstance(entry, dict):
+                entries.append(entry)
+    return entries
+
+
+def _wants(entry, key, value):
+    want = str(entry.get(key, '*')).lower()
+    return want in ('*', '') or want == value.lower()
+
+
+def provider_of(pool, entries) -> tuple[str, frozenset] | None:
+    """(resource class, traits) nova-compute reports for a pool's devices.
+
+    The first entry whose ids match wins (nova/pci/whitelist.py
+    ``get_devspec``); an entry with a ``physical_network`` is a neutron
+    SR-IOV device that nova never reports to placement.
+    """
+    for entry in entries:
+        if _wants(entry, 'vendor_id', pool.vendor_id) and \
+                _wants(entry, 'product_id', pool.product_id):
+            if entry.get('physical_network'):
+                return None
+            return (resource_class(entry.get('resource_class'),
+                                   pool.vendor_id, pool.product_id),
+                    traits(entry.get('traits')) | {
+                        'COMPUTE_MANAGED_PCI_DEVICE'})
+    return None
+
+
+def _compute_entries(confs) -> list[dict] | None:
+    """device_spec of the nova.conf(s) that report to placement."""
+    reporting = [c for c in confs if c.report_in_placement]
+    if not reporting:
+        return None
+    return [e for c in reporting for e in _entries(c)]
+
+
+def flavors_without_candidates(inventory: 'audit.Inventory') -> list:
+    """FLAVOR_PLACEMENT_NO_CANDIDATE: no provider has the alias's RC+traits.
+
+    Only when the scheduler's nova.conf turns ``pci_in_placement`` on.
+    """
+    # audit.py lists this rule: import it back at call time, as
+    # pci/scheduler.py does, so either module can be imported first
+    from gpupassthrough_osc.pci import audit
+
+    confs, _note = scheduler.scheduler_confs(inventory.confs)
+    if not any(c.pci_in_placement for c in confs) or \
+            inventory.flavors is None or inventory.pools is None:
+        return []
+    configs = inventory.alias_configs()
+    if not configs or configs[0][1].error:
+        return []
+    aliases = configs[0][1].aliases()
+    entries = _compute_entries(inventory.confs)
+    findings = []
+    for flavor in inventory.flavors:
+        value = flavor.specs.get(pci_request.EXTRA_SPEC)
+        requests = pci_request.parse_stored(value)[0] if value else []
+        if not requests or pci_request.undefined_aliases(requests,
+                                                         aliases):
+            continue
+        for request in requests:
+            problem = _unplaceable(inventory, aliases[request.name][1],
+                                   entries)
+            if problem:
+                findings.append(audit.Finding(
+                    audit.ERROR, 'FLAVOR_PLACEMENT_NO_CANDIDATE',
+                    f'flavor {flavor.name}',
+                    f'flavor {flavor.name} requests {request} and '
+                    f'[filter_scheduler] pci_in_placement is on: {problem}; '
+                    f'placement returns no allocation candidate and every '
+                    f'boot ends in "No valid host was found"',
+                    'make the alias resource_class/traits equal what the '
+                    '[pci] device_spec entry gives the devices (or drop '
+                    'them from the alias), then restart nova-api'))
+                break
+    return findings
+
+
+def _unplaceable(inventory, specs, entries) -> str | None:
+    spec = specs[0]
+    wanted_rc = resource_class(spec.get('resource_class'),
+                               spec.get('vendor_id'), spec.get('product_id'))
+    wanted_traits = traits(spec.get('traits'))
+    wants = f'resource class {wanted_rc}' + (
+        f" with traits {', '.join(sorted(wanted_traits))}"
+        if wanted_traits else '')
+    if entries is None:
+        return (f'it asks placement for {wants}, but no nova.conf given '
+                f'sets [pci] report_in_placement, so no compute reports a '
+                f'PCI device')
+    offered = {}
+    for pool in inventory.pools:
+        provider = provider_of(pool, entries)
+        if provider:
+            offered.setdefault(provider[0], set()).update(provider[1])
+            if provider[0] == wanted_rc and wanted_traits <= provider[1]:
+                return None
+    if wanted_rc in offered:
+        missing = wanted_traits - offered[wanted_rc]
+        return (f"it asks placement for {wants}; the devices with that "
+                f"resource class lack {', '.join(sorted(missing))} "
+                f"(their device_spec gives "
+                f"{', '.join(sorted(offered[wanted_rc])) or 'no trait'})")
+    return (f"it asks placement for {wants}, which no device's provider "
+            f"has (device_spec gives: "
+            f"{', '.join(sorted(offered)) or 'nothing reported'})")
