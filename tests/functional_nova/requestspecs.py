@@ -26,7 +26,11 @@ from ``scheduler_utils.build_filter_properties``, then
 Run as a script in the functional-nova env to (re)write the fixtures the
 unit tests read::
 
-    python -m tests.functional_nova.requestspecs tests/fixtures/request_specs
+    PYTHONHASHSEED=0 python -m tests.functional_nova.requestspecs \
+        tests/fixtures/request_specs
+
+(nova lists ``nova_object.changes`` in set order; the seed keeps diffs
+small. The pci request_id is drawn anew by nova on every run.)
 """
 
 import os
