@@ -31,9 +31,11 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy import schema
 
 TABLES = {
-    'main': (main.BASE, ['compute_nodes', 'instances', 'pci_devices']),
+    'main': (main.BASE, ['compute_nodes', 'instances', 'pci_devices',
+                         'instance_faults']),
     'api': (api.BASE, ['cell_mappings', 'flavors', 'flavor_extra_specs',
-                       'flavor_projects']),
+                       'flavor_projects', 'instance_mappings',
+                       'request_specs']),
 }
 
 

@@ -56,15 +56,20 @@ def _null(value):
     return None if value in ('NULL', '\\N') else value
 
 
-def read_rows(path):
-    """Rows as dicts with normalised keys, whatever the export format."""
+def read_text(path: str) -> str:
+    """The file's text; a one-line ExportError when it cannot be read."""
     try:
         with open(path, encoding='utf-8') as f:
-            text = f.read()
+            return f.read()
     except OSError as exc:
         raise ExportError(f'{path}: {exc.strerror}')
     except UnicodeDecodeError:
         raise ExportError(f'{path}: not a text file')
+
+
+def read_rows(path):
+    """Rows as dicts with normalised keys, whatever the export format."""
+    text = read_text(path)
     stripped = text.lstrip()
     if not stripped:
         raise ExportError(f'{path}: empty file')

@@ -65,12 +65,15 @@ class Cell(_Database):
                          'deleted_at = %s WHERE id = %s', (NOW, node_id))
         return node_id
 
-    def add_instance(self, host, deleted=False, uuid=None):
+    def add_instance(self, host, deleted=False, uuid=None, name=None,
+                     vm_state='active', task_state=None):
         uuid = uuid or str(uuidlib.uuid4())
         instance_id = self._insert('instances', {
-            'uuid': uuid, 'host': host, 'node': f'{host}.example.org',
-            'vm_state': 'deleted' if deleted else 'active',
-            'created_at': NOW, 'deleted': 0})
+            'uuid': uuid, 'host': host,
+            'node': f'{host}.example.org' if host else None,
+            'display_name': name,
+            'vm_state': 'deleted' if deleted else vm_state,
+            'task_state': task_state, 'created_at': NOW, 'deleted': 0})
         if deleted:
             self.execute('UPDATE instances SET deleted = id, deleted_at = %s '
                          'WHERE id = %s', (NOW, instance_id))
@@ -93,6 +96,18 @@ class Cell(_Database):
                          'deleted_at = %s WHERE id = %s', (NOW, device_id))
         return device_id
 
+    def add_fault(self, instance_uuid, message, code=500, details='',
+                  created_at=NOW, deleted=False):
+        """A row as compute/utils.py add_instance_fault_from_exc writes."""
+        fault_id = self._insert('instance_faults', {
+            'instance_uuid': instance_uuid, 'code': code,
+            'message': message, 'details': details, 'host': None,
+            'created_at': created_at, 'deleted': 0})
+        if deleted:
+            self.execute('UPDATE instance_faults SET deleted = id, '
+                         'deleted_at = %s WHERE id = %s', (NOW, fault_id))
+        return fault_id
+
 
 class ApiDb(_Database):
     """The nova_api database: cell mappings and flavors."""
@@ -101,7 +116,7 @@ class ApiDb(_Database):
         super().__init__(server, 'api', database)
 
     def map_cell(self, name, connection, uuid=None):
-        self._insert('cell_mappings', {
+        return self._insert('cell_mappings', {
             'uuid': uuid or str(uuidlib.uuid4()), 'name': name,
             'transport_url': 'fake://', 'database_connection': connection,
             'disabled': 0, 'created_at': NOW})
@@ -117,3 +132,16 @@ class ApiDb(_Database):
                 'flavor_id': flavor_id, 'key': key, 'value': value,
                 'created_at': NOW})
         return flavor_id
+
+    def map_instance(self, instance_uuid, cell_id):
+        """instance_mappings: the instance's cell (None: scheduling)."""
+        self._insert('instance_mappings', {
+            'instance_uuid': instance_uuid, 'cell_id': cell_id,
+            'project_id': 'p', 'user_id': 'u', 'queued_for_delete': 0,
+            'created_at': NOW})
+
+    def add_request_spec(self, instance_uuid, spec):
+        """request_specs: the ``spec`` blob RequestSpec.create() stores."""
+        self._insert('request_specs', {
+            'instance_uuid': instance_uuid, 'spec': spec,
+            'created_at': NOW})
