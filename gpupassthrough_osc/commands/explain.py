@@ -12,18 +12,24 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""``openstack gpu flavor explain``: host by host, why a flavor fits or not.
+"""``openstack gpu flavor|server explain``: host by host, why not.
 
 The engine is pci/explain.py; this module parses options, finds the
-flavor, and shapes rows.
+flavor or the server, and shapes rows.
 """
 
+from osc_lib.cli import format_columns
 from osc_lib.command import command
 from osc_lib import exceptions
 
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.commands import inventory
+from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import explain
+from gpupassthrough_osc.pci import requestspec
+from gpupassthrough_osc.sources import exports
+from gpupassthrough_osc.sources import novadb
+from gpupassthrough_osc.sources import servers
 
 COLUMNS = ('Cell', 'Host', 'Matching', 'Free', 'Verdict', 'Step', 'Reason')
 TOTAL = '(all hosts)'
@@ -114,3 +120,119 @@ class ExplainFlavor(common.FailOn, command.Lister):
             self.app.stderr.write(f'NOTE: {note}\n')
         self._failed = not result.boots_now
         return COLUMNS, rows(result)
+
+
+SERVER_FIELDS = ('ID', 'Name', 'Cell', 'Host', 'State', 'Fault',
+                 'Fault Details', 'Flavor', 'PCI Requests', 'Guest NUMA',
+                 'Forced Hosts', 'Ignored Hosts', 'Devices', 'Hosts',
+                 'Cause', 'Notes')
+
+
+def _pci_requests(spec):
+    if not spec or spec.pci_requests is None:
+        return None
+    return [f"{r.alias_name or '(port)'}:{r.count} {list(r.spec or ())}"
+            f"{' numa_policy=' + r.numa_policy if r.numa_policy else ''}"
+            for r in spec.pci_requests]
+
+
+def _guest_numa(spec):
+    if not spec or spec.numa_cells is None:
+        return None
+    return [f'cell {c.id}: cpus {sorted(c.cpuset or ())} pinned '
+            f'{sorted(c.pcpuset or ())} {c.memory} MiB '
+            f'({c.cpu_policy or "shared"})' for c in spec.numa_cells]
+
+
+def _last_line(details):
+    """The exception line of nova's fault details (a traceback)."""
+    lines = (details or '').strip().splitlines()
+    return lines[-1] if lines else None
+
+
+def _find_server(sources, parsed_args):
+    if parsed_args.server_show:
+        return servers.server_from_show_json(parsed_args.server_show)
+    cells = sources.cells()
+    if not cells:
+        raise exceptions.CommandError(
+            'no nova database to find the server in: give '
+            f'--db-connection/--api-db-connection (or ${inventory.DB_ENV}), '
+            'or --server-show FILE (`openstack server show SERVER -f '
+            'json` output)')
+    return servers.find_server(cells, sources.api_url, parsed_args.server)
+
+
+class ExplainServer(command.ShowOne):
+    """Say why a server did not boot, host by host, and which cause it was.
+
+    Finds the server (name or UUID, any cell, cell0 included: nova puts
+    boots no host could take there) and shows its state, its fault
+    (instance_faults), its request spec (request_specs in the API
+    database: flavor, PCI requests, guest NUMA cells, forced and ignored
+    hosts), the devices it holds when it booted, then the same
+    host-by-host verdicts as `openstack gpu flavor explain` for its flavor
+    as of now, and one line saying which of those causes matches nova's
+    fault. Read-only database access is enough; offline, give
+    `openstack server show SERVER -f json` output with --server-show.
+    """
+
+    auth_required = False
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('server', metavar='<server>',
+                            help='Server to explain (name or UUID)')
+        parser.add_argument(
+            '--server-show', metavar='<file>',
+            help='`openstack server show SERVER -f json` output, instead '
+                 'of reading the server from the database')
+        add_host_options(parser)
+        inventory.add_source_options(parser, flavors=False)
+        return parser
+
+    def take_action(self, parsed_args):
+        sources = inventory.Sources(self.app, parsed_args)
+        try:
+            server = _find_server(sources, parsed_args)
+        except (servers.ServerError, requestspec.RequestSpecError,
+                novadb.DatabaseError, exports.ExportError) as exc:
+            raise exceptions.CommandError(str(exc)) from exc
+        spec = server.request_spec
+        notes = list(server.notes)
+        hosts, cause = None, None
+        if spec and spec.flavor:
+            data = sources.inventory(with_flavors=False)
+            notes += data.notes
+            flavor = audit.Flavor(spec.flavor.flavorid or '',
+                                  spec.flavor.name or '(unnamed)',
+                                  dict(spec.flavor.extra_specs or {}))
+            result = explain.explain_flavor(data, flavor, parsed_args.host,
+                                            parsed_args.all_hosts)
+            hosts = [dict(zip(COLUMNS, row)) for row in rows(result)]
+            fault = server.fault.message if server.fault else None
+            cause = explain.matching_cause(result, fault)
+        else:
+            notes.append('no request spec with a flavor: hosts not '
+                         'explained')
+        if server.devices:
+            cause = 'booted on {} with {}'.format(server.host, ', '.join(
+                f'{d.address} ({d.vendor_id}:{d.product_id} {d.dev_type})'
+                for d in server.devices))
+        fault = server.fault
+        return SERVER_FIELDS, (
+            server.uuid, server.name, server.cell, server.host,
+            server.status or server.vm_state,
+            fault.message if fault else None,
+            _last_line(fault.details) if fault else None,
+            spec.flavor.name if spec and spec.flavor else None,
+            format_columns.ListColumn(_pci_requests(spec)),
+            format_columns.ListColumn(_guest_numa(spec)),
+            format_columns.ListColumn(spec.force_hosts if spec else None),
+            format_columns.ListColumn(spec.ignore_hosts if spec else None),
+            format_columns.ListColumn(
+                [f'{d.address} {d.vendor_id}:{d.product_id} {d.dev_type} '
+                 f'{d.status}' for d in server.devices]
+                if server.devices is not None else None),
+            format_columns.ListDictColumn(hosts), cause,
+            format_columns.ListColumn(notes))

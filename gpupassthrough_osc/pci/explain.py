@@ -224,3 +224,66 @@ def _path_refusals(inventory, flavor):
 def _deleted(inventory, key):
     node = inventory.nodes.get(key)
     return node is not None and node.deleted
+
+
+# --- a failed boot: which cause matches nova's fault -----------------------
+
+# nova's fault messages, as nova/exception.py and the conductor write them
+FAULT_KINDS = (
+    ('is not defined', 'alias lookup'),
+    ('Invalid PCI alias definition', 'alias parse'),
+    ('Claim pci failed', 'claim'),
+    ('NUMA topology', 'NUMA'),
+    ('No valid host was found', 'no valid host'),
+    ('Exceeded maximum number of retries', 'retries'),
+)
+
+
+def fault_kind(message: str | None) -> str | None:
+    """Which of nova's PCI-related faults ``message`` is, or None."""
+    for fragment, kind in FAULT_KINDS:
+        if message and fragment in message:
+            return kind
+    return None
+
+
+def matching_cause(result: Explanation, fault: str | None) -> str:
+    """One line: which cause of ``result`` explains nova's ``fault``."""
+    kind = fault_kind(fault)
+    if kind is None:
+        return ('no PCI-related fault to explain' if not fault else
+                f'the fault is not one of nova\'s PCI or scheduling '
+                f'faults: {fault.splitlines()[0]}')
+    refusals = dict(result.refusals)
+    if result.blocked:
+        return f'matches: {result.blocked}'
+    if kind in ('claim', 'retries') and \
+            'FLAVOR_PCI_NOT_SCHEDULED' in refusals:
+        return ('matches: the scheduler does not check PCI devices, so '
+                'boots land on hosts without them and fail the claim '
+                '(FLAVOR_PCI_NOT_SCHEDULED)')
+    # without PciPassthroughFilter boots end in retries, not "No valid
+    # host": that refusal cannot be the cause of this fault
+    refusals.pop('FLAVOR_PCI_NOT_SCHEDULED', None) \
+        if kind == 'no valid host' else None
+    if kind == 'no valid host' and refusals:
+        code, message = next(iter(refusals.items()))
+        return f'matches: {message} ({code})'
+    refused = [r for r in result.hosts if not r.fits_now]
+    if refused and len(refused) == len(result.hosts):
+        steps = {}
+        for row in refused:
+            steps.setdefault(row.step, []).append(row)
+        step, rows = max(steps.items(), key=lambda kv: len(kv[1]))
+        unlisted = (f' ({result.unlisted} more hold no matching device)'
+                    if result.unlisted else '')
+        return (f'matches: no host can take it now; {len(rows)} of '
+                f'{len(result.hosts)} listed host(s) refuse at '
+                f'"{step}": {rows[0].host}: {rows[0].reason}{unlisted}')
+    if kind == 'NUMA':
+        return ('the fault is NUMA fitting, which this explanation does not '
+                'model yet; the PCI devices alone fit on '
+                f'{len(result.hosts) - len(refused)} host(s)')
+    return (f'does not match what the data shows now: '
+            f'{len(result.hosts) - len(refused)} host(s) can take it now '
+            f'(devices freed since the boot, or a step not modelled here)')

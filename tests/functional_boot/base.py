@@ -78,10 +78,11 @@ def _bool(values):
 class Outcome:
     """What one boot of a flavor ended in."""
 
-    def __init__(self, status, message='', host=None):
+    def __init__(self, status, message='', host=None, server=None):
         self.status = status        # ACTIVE, ERROR, REFUSED or NO API
         self.message = message
         self.host = host
+        self.server = server        # the UUID of an ERROR server
 
     @property
     def failed(self):
@@ -194,7 +195,8 @@ class BootTestCase(libvirt_base.ServersTestBase):
             server = self.api.get_server(server['id'])
         if server['status'] == 'ERROR':
             fault = server.get('fault') or {}
-            return Outcome('ERROR', fault.get('message', ''))
+            return Outcome('ERROR', fault.get('message', ''),
+                           server=server['id'])
         outcome = Outcome('ACTIVE', host=self.admin_api.get_server(
             server['id'])['OS-EXT-SRV-ATTR:host'])
         if not keep:

@@ -29,6 +29,7 @@ import subprocess
 
 import sqlalchemy as sa
 
+from nova import context as nova_context
 from nova.db.api import api as api_db_api
 from nova.db.api import models as api_models
 from nova.db.main import api as main_db_api
@@ -67,28 +68,37 @@ def _copy(source, server, base, tables, database):
 
 
 def _remap_cell(row):
-    name = 'unused_cell0' if row['uuid'] == CELL0_UUID else '{cell}'
+    name = '{cell0}' if row['uuid'] == CELL0_UUID else '{cell}'
     return dict(row, database_connection=CELL_TEMPLATE % name)
 
 
 class Copy:
     """nova's API and cell1 databases, copied into the private MariaDB."""
 
-    def __init__(self):
+    def __init__(self, cell0_mapping):
         self.server = mariadb.server()
         with self.server.root() as cur:
             self.cell = _new_database(cur, 'boot_cell')
+            self.cell0 = _new_database(cur, 'boot_cell0')
             self.api = _new_database(cur, 'boot_api')
         _copy(main_db_api.get_engine(), self.server, main_models.BASE,
               MAIN_TABLES, self.cell)
+        # boots no host could take are buried in cell0 by the conductor
+        # (nova/conductor/manager.py _bury_in_cell0)
+        ctxt = nova_context.get_admin_context()
+        with nova_context.target_cell(ctxt, cell0_mapping) as cctxt:
+            _copy(main_db_api.get_engine(context=cctxt), self.server,
+                  main_models.BASE, MAIN_TABLES, self.cell0)
         _copy(api_db_api.get_engine(), self.server, api_models.BASE,
               API_TABLES, self.api)
         with self.server.root(self.api) as cur:
-            cur.execute(
-                'UPDATE cell_mappings SET database_connection = '
-                'REPLACE(database_connection, %s, %s)', ('{cell}', self.cell))
+            for mark, name in (('{cell}', self.cell),
+                               ('{cell0}', self.cell0)):
+                cur.execute(
+                    'UPDATE cell_mappings SET database_connection = '
+                    'REPLACE(database_connection, %s, %s)', (mark, name))
         with self.server.root() as cur:
-            for db in (self.cell, self.api):
+            for db in (self.cell, self.cell0, self.api):
                 cur.execute(f"GRANT SELECT ON {db}.* TO 'reader'@'%'")
 
     def reader_env(self):

@@ -22,8 +22,10 @@ For every scenario in tests/functional_boot/scenarios.py:
 2. the rows nova wrote are audited by the real ``openstack gpu device
    audit``, from a SELECT-only copy in MariaDB and from exports;
 3. the audit must flag the flavor exactly when its boots failed, with
-   the finding codes that name nova's cause, and ``openstack gpu flavor
-   explain`` must exit 0 exactly when it booted;
+   the finding codes that name nova's cause, ``openstack gpu flavor
+   explain`` must exit 0 exactly when it booted, and ``openstack gpu
+   server explain`` on each failed server must name a cause that matches
+   nova's fault;
 4. where the cause is configuration, the audit's own Fix is applied, the
    services restarted, and the flavor must then boot.
 """
@@ -124,7 +126,7 @@ class TestBootTruth(base.BootTestCase):
             return [('config only', self.run_audit(*self.source_args))]
         with open(flavors, 'w') as f:
             f.write(novarows.flavor_list_json(self.flavor_list()))
-        self.copy = novarows.Copy()
+        self.copy = novarows.Copy(self.cell_mappings['cell0'])
         env = self.copy.reader_env()
         self.source_args = ()
         audits = [('database', self.run_audit(env=env))]
@@ -154,6 +156,14 @@ class TestBootTruth(base.BootTestCase):
             self.conf_path, '-f', 'json', *self.source_args, env=env)
         self.assertIn(result.rc, (0, 1), result.stderr)
         return result.rc, result.stdout
+
+    def server_cause(self, server):
+        """The Cause line of `gpu server explain` for a failed server."""
+        shown = json.loads(self.openstack(
+            'gpu', 'server', 'explain', server, '--nova-conf',
+            self.conf_path, '-f', 'json', env=self.copy.reader_env()))
+        self.assertEqual(server, shown['ID'])
+        return shown['Cause'] or ''
 
     def openstack(self, *args, env=None):
         result = functional_base.run_openstack(*args, env=env)
@@ -189,6 +199,13 @@ class TestBootTruth(base.BootTestCase):
                 problems.append(
                     f'flavor explain {flavor}: exit {rc} but nova '
                     f'{booted[0]}:\n{table}')
+            failed = next((o for o in booted if o.server), None)
+            if failed:
+                cause = self.server_cause(failed.server)
+                if not cause.startswith('matches:'):
+                    problems.append(
+                        f'server explain {failed.server} ({flavor}): nova '
+                        f'said "{failed.message}"; explain: {cause}')
         if problems:
             self.fail(f'scenario {self.scenario.name}:\n' +
                       '\n'.join(problems) + '\naudit rows:\n' +

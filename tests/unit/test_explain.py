@@ -148,3 +148,41 @@ class TestRows(testtools.TestCase):
         self.assertIn("no flavor with name or ID 'nope'", str(err))
         self.assertIn('--flavors', str(self.assertRaises(
             exceptions.CommandError, explain_cmd.find_flavor, None, 'x')))
+
+
+class TestMatchingCause(testtools.TestCase):
+
+    def test_every_host_refused_matches_no_valid_host(self):
+        result = run(t.flavor('gpuA40:1'), [conf(t.alias('gpuA40'))],
+                     [t.A40_PF_POOL])
+        cause = explain.matching_cause(
+            result, 'No valid host was found. There are not enough hosts '
+                    'available.')
+        self.assertTrue(cause.startswith('matches:'), cause)
+        self.assertIn('"unrequested PF"', cause)
+
+    def test_unscheduled_pci_matches_retries_not_no_valid_host(self):
+        unfiltered = dataclasses.replace(
+            conf(t.alias('v', product_id='1df6')),
+            enabled_filters=list(scheduler.DEFAULT_ENABLED_FILTERS))
+        result = run(t.flavor('v:1'), [unfiltered],
+                     [t.pool(1, '1df6', 'type-PCI')])
+        retries = explain.matching_cause(
+            result, 'Exceeded maximum number of retries. Exceeded max '
+                    'scheduling attempts 3 for instance x. Last exception: '
+                    'Insufficient compute resources: Claim pci failed.')
+        self.assertIn('FLAVOR_PCI_NOT_SCHEDULED', retries)
+        self.assertTrue(explain.matching_cause(
+            result, 'No valid host was found.').startswith(
+                'does not match'))
+
+    def test_undefined_alias_and_unrelated_faults(self):
+        result = run(t.flavor('nope:1'), [conf(t.alias('gpuA40'))],
+                     [t.A40_PF_POOL])
+        self.assertIn('PCI alias nope is not defined',
+                      explain.matching_cause(
+                          result, 'PCI alias nope is not defined'))
+        self.assertIn('not one of nova',
+                      explain.matching_cause(result, 'Disk full'))
+        self.assertEqual('no PCI-related fault to explain',
+                         explain.matching_cause(result, None))
