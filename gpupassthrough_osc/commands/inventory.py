@@ -261,9 +261,9 @@ class Sources:
         return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}))
                 for f in compute_api.flavors_with_specs(compute)]
 
-    def inventory(self, with_flavors=True):
+    def inventory(self):
         pools, nodes, leaks = self.device_data()
-        flavors = self.flavors() if with_flavors else None
+        flavors = self.flavors()
         return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
                                leaks=leaks, flavors=flavors,
                                notes=list(self.notes))

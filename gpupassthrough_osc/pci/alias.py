@@ -131,9 +131,6 @@ class AliasConfig:
                 specs.append(entry.spec)
         return result
 
-    def names(self):
-        return {e.name for e in self.entries if e.name is not None}
-
 
 def _load_entry(raw):
     """JSON and schema check of one line, as nova does before naming it."""

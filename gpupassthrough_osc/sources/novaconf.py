@@ -51,10 +51,6 @@ class NovaConf:
     # (section, old option, new name) for options set under an old name.
     deprecated: list = dataclasses.field(default_factory=list)
 
-    @property
-    def label(self):
-        return self.path
-
 
 def _register(conf):
     from oslo_config import cfg

@@ -40,12 +40,6 @@ class DatabaseError(Exception):
     """A database that cannot be reached or read; never shows a password."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Cell:
-    name: str
-    url: str
-
-
 def mask(url):
     """The URL with its password replaced by ``***``."""
     parts = urllib.parse.urlsplit(url)

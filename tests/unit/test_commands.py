@@ -17,6 +17,7 @@
 import os
 
 import fixtures
+from osc_lib import exceptions
 
 from gpupassthrough_osc.commands import alias
 from gpupassthrough_osc.commands import device
@@ -60,6 +61,26 @@ class TestAuditExitCode(fakes.TestCommand):
         self.assertEqual(0, cmd.run(self.check_parser(cmd, argv, [])))
         self.assertEqual(1, cmd.run(self.check_parser(
             cmd, argv + ['--fail-on', 'warning'], [])))
+
+
+class TestDeviceList(fakes.TestCommand):
+
+    def test_summary_refuses_status(self):
+        cmd = device.ListDevice(self.app, None)
+        parsed = self.check_parser(cmd, [
+            '--summary', '--status', 'available', '--pci-devices',
+            example('pci_devices.txt')], [])
+        exc = self.assertRaises(exceptions.CommandError,
+                                cmd.take_action, parsed)
+        self.assertIn('--status does not apply to --summary', str(exc))
+
+    def test_summary_keeps_the_other_filters(self):
+        cmd = device.ListDevice(self.app, None)
+        columns, rows = cmd.take_action(self.check_parser(cmd, [
+            '--summary', '--vendor-id', '10DE', '--product-id', '2235',
+            '--pci-devices', example('pci_devices.txt')], []))
+        self.assertEqual({'2235'}, {r[columns.index('Product ID')]
+                                    for r in rows})
 
 
 class TestAliasCommands(fakes.TestCommand):
