@@ -42,6 +42,7 @@ class AuditDevice(common.FailOn, command.Lister):
         common.add_fail_on_option(parser)
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         sources = inventory.Sources(self.app, parsed_args)
         findings = audit.run(sources.inventory())
@@ -97,6 +98,7 @@ class ListDevice(command.Lister):
                                  'used')
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         if parsed_args.summary and parsed_args.status:
             # the summary's Free and Used columns are the status split

@@ -172,23 +172,16 @@ class Sources:
                 f'no nova.conf read ({novaconf.DEFAULT_PATH} is not '
                 f'readable): alias checks skipped; give --nova-conf PATH')
 
-    def _guard(self, func, *args):
-        try:
-            return func(*args)
-        except (novadb.DatabaseError, exports.ExportError) as exc:
-            raise exceptions.CommandError(str(exc))
-
     def cells(self):
-        return self._guard(_cell_urls, self.cell_url, self.api_url)
+        return _cell_urls(self.cell_url, self.api_url)
 
     def device_data(self, with_leaks=True):
         """(pools, nodes, leaks) or (None, {}, None) without device data."""
         if self.args.pci_devices:
-            devices = self._guard(_device_files, self.args.pci_devices)
+            devices = _device_files(self.args.pci_devices)
             nodes = exports.nodes_from_devices(devices)
             if self.args.compute_nodes:
-                nodes.update(self._guard(exports.read_nodes,
-                                         self.args.compute_nodes))
+                nodes.update(exports.read_nodes(self.args.compute_nodes))
             self.notes.append('offline export: leaked allocations need the '
                               'instances table and were not checked')
             return pci_pools.aggregate(devices), nodes, None
@@ -198,16 +191,15 @@ class Sources:
                 'no nova database or --pci-devices export: device, '
                 'capacity and leak checks skipped (config-only mode)')
             return None, {}, None
-        return self._guard(novadb.read_cells, cells, 8, with_leaks)
+        return novadb.read_cells(cells, 8, with_leaks)
 
     def devices(self, filters):
         """Stream device rows (dicts) from the DB cells or the exports."""
         if self.args.pci_devices:
             nodes = {}
             if self.args.compute_nodes:
-                nodes = self._guard(exports.read_nodes,
-                                    self.args.compute_nodes)
-            for dev in self._guard(_device_files, self.args.pci_devices):
+                nodes = exports.read_nodes(self.args.compute_nodes)
+            for dev in _device_files(self.args.pci_devices):
                 node = nodes.get((dev['cell'], int(dev['compute_node_id'])))
                 if node and not dev.get('host'):
                     dev['host'] = node.host
@@ -224,16 +216,13 @@ class Sources:
         for name, url in cells:
             if wanted_cell and wanted_cell != name:
                 continue
-            try:
-                yield from novadb.devices(name, url, filters)
-            except novadb.DatabaseError as exc:
-                raise exceptions.CommandError(str(exc))
+            yield from novadb.devices(name, url, filters)
 
     def flavors(self):
         if self.api_url:
-            return self._guard(novadb.flavors, self.api_url)
+            return novadb.flavors(self.api_url)
         if getattr(self.args, 'flavors', None):
-            return self._guard(exports.read_flavors, self.args.flavors)
+            return exports.read_flavors(self.args.flavors)
         if self._cloud_configured():
             try:
                 return self._api_flavors()

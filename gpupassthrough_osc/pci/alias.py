@@ -29,6 +29,8 @@ gets its own verdict, and report the first failure as nova's.
 import dataclasses
 import json
 
+from gpupassthrough_osc import exceptions
+
 # nova/pci/request.py _ALIAS_SCHEMA; the enums come from
 # nova/objects/fields.py (vdpa is deliberately absent from device_type).
 DEVICE_TYPES = ('type-PCI', 'type-PF', 'type-VF')
@@ -269,5 +271,6 @@ def render(name, vendor_id, product_id, device_type=None, numa_policy=None):
         data['numa_policy'] = numa_policy
     entry = parse_config([json.dumps(data)]).entries[0]
     if entry.reason:
-        raise ValueError(f'alias {name} would be invalid: {entry.reason}')
+        raise exceptions.InvalidAlias(
+            f'alias {name} would be invalid: {entry.reason}')
     return json.dumps(data)

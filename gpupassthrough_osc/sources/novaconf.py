@@ -23,6 +23,8 @@ directories and the old spellings behave as they do in nova.
 import dataclasses
 import os
 
+from gpupassthrough_osc import exceptions
+
 DEFAULT_PATH = '/etc/nova/nova.conf'
 
 # Old option names nova still reads, and what replaced them.
@@ -33,7 +35,7 @@ DEPRECATED_NAMES = {
 }
 
 
-class NovaConfError(Exception):
+class NovaConfError(exceptions.SourceError):
     """A nova.conf that cannot be read or parsed."""
 
 

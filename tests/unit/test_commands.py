@@ -18,9 +18,12 @@ import os
 
 import fixtures
 from osc_lib import exceptions
+import testtools
 
 from gpupassthrough_osc.commands import alias
+from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.commands import device
+from gpupassthrough_osc import exceptions as gpu_exceptions
 from tests.unit import fakes
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', 'examples')
@@ -61,6 +64,50 @@ class TestAuditExitCode(fakes.TestCommand):
         self.assertEqual(0, cmd.run(self.check_parser(cmd, argv, [])))
         self.assertEqual(1, cmd.run(self.check_parser(
             cmd, argv + ['--fail-on', 'warning'], [])))
+
+
+class TestErrorMapping(fakes.TestCommand):
+
+    def test_package_error_becomes_one_line_command_error(self):
+        cause = gpu_exceptions.DeviceTypeError('10de:2235 is not recorded')
+        expected = testtools.ExpectedException(
+            exceptions.CommandError, '^10de:2235 is not recorded$')
+        with expected, common.command_errors():
+            raise cause
+
+    def test_cause_is_chained(self):
+        cause = gpu_exceptions.SourceError('db: gone')
+        try:
+            with common.command_errors('prefix: '):
+                raise cause
+        except exceptions.CommandError as exc:
+            self.assertIs(cause, exc.__cause__)
+            self.assertEqual('prefix: db: gone', str(exc))
+
+    def test_bugs_are_not_mapped(self):
+        def bug():
+            with common.command_errors():
+                raise ValueError('a bug')
+        self.assertRaises(ValueError, bug)
+
+    def test_streamed_rows_are_mapped(self):
+        bad = self.useFixture(fixtures.TempDir()).join('bad.txt')
+        with open(bad, 'w') as f:
+            f.write('not an export\n')
+        cmd = device.ListDevice(self.app, None)
+        _columns, rows = cmd.take_action(self.check_parser(
+            cmd, ['--pci-devices', bad], []))
+        self.assertRaises(exceptions.CommandError, list, rows)
+
+    def test_alias_create_unrecorded_ids(self):
+        cmd = alias.CreateAlias(self.app, None)
+        parsed = self.check_parser(cmd, [
+            'gpuX', '--vendor-id', '10de', '--product-id', 'ffff',
+            '--pci-devices', example('pci_devices.txt')], [])
+        exc = self.assertRaises(exceptions.CommandError, cmd.take_action,
+                                parsed)
+        self.assertIn('10de:ffff is not recorded', str(exc))
+        self.assertIsInstance(exc.__cause__, gpu_exceptions.DeviceTypeError)
 
 
 class TestDeviceList(fakes.TestCommand):
