@@ -31,6 +31,7 @@ from osc_lib import exceptions
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.sources import compute as compute_api
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import novaconf
 from gpupassthrough_osc.sources import novadb
@@ -94,10 +95,7 @@ def add_source_options(parser, flavors=True):
 
 
 def _cloud_value(app, key):
-    try:
-        return app.client_manager._cli_options.config.get(key)
-    except AttributeError:
-        return None
+    return app.client_manager.get_configuration().get(key)
 
 
 def _first(*values):
@@ -224,10 +222,12 @@ class Sources:
         if getattr(self.args, 'flavors', None):
             return exports.read_flavors(self.args.flavors)
         if self._cloud_configured():
+            # A cloud that refuses the credentials is an error
+            # (ComputeAuthError); one that cannot be read skips the checks.
             try:
                 return self._api_flavors()
-            except Exception as exc:  # any SDK or auth failure: say so
-                self.notes.append(f'flavors skipped: compute API: {exc}')
+            except compute_api.ComputeApiError as exc:
+                self.notes.append(f'flavors skipped: {exc}')
                 return None
         self.notes.append('no API database, cloud credentials or --flavors '
                           'file: flavor checks skipped')
@@ -238,17 +238,8 @@ class Sources:
         return bool(auth.get('auth_url') or auth.get('endpoint'))
 
     def _api_flavors(self):
-        from gpupassthrough_osc.sources import compute as compute_api
-
-        # The audit runs without credentials by default (auth_required is
-        # False), so OSC has not authenticated; do it now, the way OSC
-        # does for commands that need a cloud.
-        manager = self.app.client_manager
-        manager._auth_required = True
-        manager.setup_auth()
-        compute = manager.sdk_connection.compute
         return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}))
-                for f in compute_api.flavors_with_specs(compute)]
+                for f in compute_api.read_flavors(self.app.options)]
 
     def inventory(self):
         pools, nodes, leaks = self.device_data()

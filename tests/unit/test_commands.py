@@ -15,8 +15,10 @@
 """The nova.conf- and export-driven commands, in-process."""
 
 import os
+from unittest import mock
 
 import fixtures
+from keystoneauth1 import exceptions as ksa_exceptions
 from osc_lib import exceptions
 import testtools
 
@@ -108,6 +110,53 @@ class TestErrorMapping(fakes.TestCommand):
                                 parsed)
         self.assertIn('10de:ffff is not recorded', str(exc))
         self.assertIsInstance(exc.__cause__, gpu_exceptions.DeviceTypeError)
+
+
+class TestAuditFlavorsFromTheCloud(fakes.TestCommand):
+    """No API database, a cloud configured: flavors from the compute API."""
+
+    def setUp(self):
+        super().setUp()
+        self.app.options = mock.Mock(cloud='nova')
+        config = {'auth': {'auth_url': 'http://keystone:5000/v3'}}
+        self.useFixture(fixtures.MockPatchObject(
+            self.app.client_manager, 'get_configuration',
+            return_value=config))
+        self.connect = self.useFixture(fixtures.MockPatch(
+            'gpupassthrough_osc.sources.compute.connect')).mock
+        self.cloud_compute = self.connect.return_value.compute
+
+    def audit(self):
+        cmd = device.AuditDevice(self.app, None)
+        columns, rows = cmd.take_action(self.check_parser(cmd, [
+            '--nova-conf', example('nova.conf'), '--pci-devices',
+            example('pci_devices.txt')], []))
+        return [dict(zip(columns, r)) for r in rows]
+
+    def test_flavors_read_with_the_shells_options(self):
+        self.cloud_compute.flavors.return_value = [fakes.make_flavor(
+            name='typo', extra_specs={'pci_passthrough:alias': 'gpuA4O:1'})]
+        codes = {r['Code'] for r in self.audit()}
+        self.connect.assert_called_once_with(self.app.options)
+        self.assertIn('FLAVOR_ALIAS_UNDEFINED', codes)
+
+    def test_auth_failure_is_an_error(self):
+        self.cloud_compute.flavors.side_effect = \
+            ksa_exceptions.Unauthorized('The request you have made '
+                                        'requires authentication.')
+        exc = self.assertRaises(exceptions.CommandError, self.audit)
+        self.assertIn('compute API: authentication failed', str(exc))
+
+    def test_unreachable_api_is_a_note(self):
+        self.cloud_compute.flavors.side_effect = \
+            ksa_exceptions.ConnectFailure('Unable to establish connection')
+        notes = [r['Message'] for r in self.audit() if r['Code'] == 'NOTE']
+        self.assertTrue(any('flavors skipped: compute API: Unable' in n
+                            for n in notes), notes)
+
+    def test_a_bug_is_not_hidden(self):
+        self.cloud_compute.flavors.side_effect = KeyError('id')
+        self.assertRaises(KeyError, self.audit)
 
 
 class TestDeviceList(fakes.TestCommand):
