@@ -239,10 +239,10 @@ class CreateFlavor(command.ShowOne, _WriteSpecs):
             raise exceptions.CommandError(
                 f'flavor {flavor.name} ({flavor.id}) was created but '
                 f'setting it up failed: {exc}; deleting it failed too, '
-                f'delete it by hand: {delete_exc}')
+                f'delete it by hand: {delete_exc}') from exc
         raise exceptions.CommandError(
             f'flavor {flavor.name} not created: {exc} (the half-made '
-            f'flavor {flavor.id} was deleted)')
+            f'flavor {flavor.id} was deleted)') from exc
 
 
 class ListFlavor(command.Lister):

@@ -239,7 +239,9 @@ class Sources:
 
     def _api_flavors(self):
         return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}))
-                for f in compute_api.read_flavors(self.app.options)]
+                for f in compute_api.read_flavors(
+                    self.app.options,
+                    self.app.client_manager.get_configuration())]
 
     def inventory(self):
         pools, nodes, leaks = self.device_data()

@@ -72,7 +72,7 @@ class ComputeApiError(exceptions.SourceError):
     """The compute API could not be reached or answered with an error."""
 
 
-def connect(options):
+def connect(options, config):
     """An authenticated connection, for a command that runs without auth.
 
     The audit declares ``auth_required = False`` (nova's API database
@@ -81,20 +81,24 @@ def connect(options):
     ``--os-*`` options (``options``: the OSC shell's parsed global
     options) the way osc-lib does for a command that requires auth
     (``OSC_Config.get_one(validate=True)``, password prompt included),
-    then connects with openstacksdk: public API only, no ClientManager
-    internals.
+    with the auth type and interface OSC settled on by default
+    (``config``: ``ClientManager.get_configuration()``), then connects
+    with openstacksdk: public API only, no ClientManager internals.
     """
     import openstack
     from osc_lib.cli import client_config
     from osc_lib import shell
 
+    defaults = {k: config[k] for k in ('auth_type', 'interface')
+                if config.get(k)}
     region = client_config.OSC_Config(
-        pw_func=shell.prompt_for_password).get_one(
+        pw_func=shell.prompt_for_password,
+        override_defaults=defaults).get_one(
             cloud=options.cloud, argparse=options, validate=True)
     return openstack.connection.Connection(config=region)
 
 
-def read_flavors(options):
+def read_flavors(options, config):
     """Every flavor with its extra specs, through :func:`connect`.
 
     Raises ComputeAuthError when authentication fails, ComputeApiError
@@ -104,7 +108,7 @@ def read_flavors(options):
     from openstack import exceptions as sdk_exceptions
 
     try:
-        return list(flavors_with_specs(connect(options).compute))
+        return list(flavors_with_specs(connect(options, config).compute))
     except (ksa_exceptions.AuthorizationFailure, ksa_exceptions.Unauthorized,
             ksa_exceptions.Forbidden, ksa_exceptions.OptionError,
             ksa_exceptions.MissingAuthPlugin,

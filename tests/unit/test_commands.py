@@ -118,10 +118,10 @@ class TestAuditFlavorsFromTheCloud(fakes.TestCommand):
     def setUp(self):
         super().setUp()
         self.app.options = mock.Mock(cloud='nova')
-        config = {'auth': {'auth_url': 'http://keystone:5000/v3'}}
+        self.config = {'auth': {'auth_url': 'http://keystone:5000/v3'}}
         self.useFixture(fixtures.MockPatchObject(
             self.app.client_manager, 'get_configuration',
-            return_value=config))
+            return_value=self.config))
         self.connect = self.useFixture(fixtures.MockPatch(
             'gpupassthrough_osc.sources.compute.connect')).mock
         self.cloud_compute = self.connect.return_value.compute
@@ -137,7 +137,7 @@ class TestAuditFlavorsFromTheCloud(fakes.TestCommand):
         self.cloud_compute.flavors.return_value = [fakes.make_flavor(
             name='typo', extra_specs={'pci_passthrough:alias': 'gpuA4O:1'})]
         codes = {r['Code'] for r in self.audit()}
-        self.connect.assert_called_once_with(self.app.options)
+        self.connect.assert_called_once_with(self.app.options, self.config)
         self.assertIn('FLAVOR_ALIAS_UNDEFINED', codes)
 
     def test_auth_failure_is_an_error(self):
