@@ -73,6 +73,10 @@ ALIASES = [
     '{"name": "vfE810", "vendor_id": "8086", "product_id": "1889", '
     '"device_type": "type-VF"}',
 ]
+# A GPU cloud's scheduler runs the PCI filter (nova's defaults do not).
+ENABLED_FILTERS = ('ComputeFilter,ComputeCapabilitiesFilter,'
+                   'ImagePropertiesFilter,ServerGroupAntiAffinityFilter,'
+                   'ServerGroupAffinityFilter,PciPassthroughFilter')
 FLAVORS = {'gpu.a40': 'gpuA40:1', 'gpu.v100s.2': 'gpuV100S:2',
            'gpu.3090': 'gpu3090:1', 'gpu.rtx': 'gpuRTX6000:4',
            'nfv': 'vfE810:2'}
@@ -320,7 +324,9 @@ class Cloud:
         with open(self.conf, 'w') as f:
             f.write('[api_database]\nconnection = '
                     f'{server.url(self.api)}\n[database]\nconnection = '
-                    f'{server.url(self.cells[0][1])}\n[pci]\n' +
+                    f'{server.url(self.cells[0][1])}\n'
+                    f'[filter_scheduler]\nenabled_filters = '
+                    f'{ENABLED_FILTERS}\n[pci]\n' +
                     ''.join(f'alias = {a}\n' for a in ALIASES))
 
 

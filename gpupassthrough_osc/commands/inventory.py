@@ -178,8 +178,7 @@ class Sources:
         if self.args.pci_devices:
             devices = _device_files(self.args.pci_devices)
             nodes = exports.nodes_from_devices(devices)
-            if self.args.compute_nodes:
-                nodes.update(exports.read_nodes(self.args.compute_nodes))
+            nodes.update(self._export_nodes(devices))
             self.notes.append('offline export: leaked allocations need the '
                               'instances table and were not checked')
             return pci_pools.aggregate(devices), nodes, None
@@ -191,13 +190,25 @@ class Sources:
             return None, {}, None
         return novadb.read_cells(cells, 8, with_leaks)
 
+    def _export_nodes(self, devices):
+        """The --compute-nodes export, keyed like the devices.
+
+        A compute_nodes export names no cell; when the devices all come
+        from one cell (``device list -f json`` says which), its nodes
+        belong to that cell.
+        """
+        if not self.args.compute_nodes:
+            return {}
+        cells = {dev['cell'] for dev in devices}
+        cell = cells.pop() if len(cells) == 1 else ''
+        return exports.read_nodes(self.args.compute_nodes, cell)
+
     def devices(self, filters):
         """Stream device rows (dicts) from the DB cells or the exports."""
         if self.args.pci_devices:
-            nodes = {}
-            if self.args.compute_nodes:
-                nodes = exports.read_nodes(self.args.compute_nodes)
-            for dev in _device_files(self.args.pci_devices):
+            devices = _device_files(self.args.pci_devices)
+            nodes = self._export_nodes(devices)
+            for dev in devices:
                 node = nodes.get((dev['cell'], int(dev['compute_node_id'])))
                 if node and not dev.get('host'):
                     dev['host'] = node.host

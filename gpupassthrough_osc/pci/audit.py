@@ -29,6 +29,7 @@ from gpupassthrough_osc.pci import alias as pci_alias
 from gpupassthrough_osc.pci import catalog
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
+from gpupassthrough_osc.pci import scheduler
 
 ERROR = 'error'
 WARNING = 'warning'
@@ -579,6 +580,10 @@ RULES = (
     flavor_problems,
     leaked_allocations,
     devices_on_deleted_nodes,
+    scheduler.filters_not_available,
+    scheduler.pci_flavors_not_scheduled,
+    scheduler.numa_flavors_not_filtered,
+    scheduler.scheduler_conf_assumed,
 )
 
 

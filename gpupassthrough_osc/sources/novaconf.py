@@ -14,8 +14,8 @@
 
 """nova.conf read with oslo.config, the way nova's services read it.
 
-Only the options this tool needs are registered, with nova's own names and
-deprecated names (nova/conf/pci.py, nova/conf/scheduler.py,
+Only the options this tool needs are registered, with nova's own names,
+deprecated names and defaults (nova/conf/pci.py, nova/conf/scheduler.py,
 nova/conf/database.py), so repeated ``alias =`` keys, ``nova.conf.d``
 directories and the old spellings behave as they do in nova.
 """
@@ -24,6 +24,7 @@ import dataclasses
 import os
 
 from gpupassthrough_osc import exceptions
+from gpupassthrough_osc.pci import scheduler
 
 DEFAULT_PATH = '/etc/nova/nova.conf'
 
@@ -52,6 +53,14 @@ class NovaConf:
     api_database_connection: str | None = None
     # (section, old option, new name) for options set under an old name.
     deprecated: list = dataclasses.field(default_factory=list)
+    enabled_filters: list = dataclasses.field(
+        default_factory=lambda: list(scheduler.DEFAULT_ENABLED_FILTERS))
+    available_filters: list = dataclasses.field(
+        default_factory=lambda: list(scheduler.DEFAULT_AVAILABLE_FILTERS))
+    max_attempts: int = scheduler.DEFAULT_MAX_ATTEMPTS
+    # What this file sets that only a controller needs, e.g.
+    # '[filter_scheduler] enabled_filters' (see pci.scheduler).
+    controller_markers: list = dataclasses.field(default_factory=list)
 
 
 def _register(conf):
@@ -67,9 +76,18 @@ def _register(conf):
                               group='DEFAULT')]),
         cfg.BoolOpt('report_in_placement', default=False),
     ], group='pci')
+    conf.register_opts([
+        cfg.BoolOpt('pci_in_placement',
+                    default=scheduler.DEFAULT_PCI_IN_PLACEMENT),
+        cfg.ListOpt('enabled_filters',
+                    default=list(scheduler.DEFAULT_ENABLED_FILTERS)),
+        cfg.MultiStrOpt('available_filters',
+                        default=list(scheduler.DEFAULT_AVAILABLE_FILTERS)),
+    ], group='filter_scheduler')
     conf.register_opts(
-        [cfg.BoolOpt('pci_in_placement', default=False)],
-        group='filter_scheduler')
+        [cfg.IntOpt('max_attempts', default=scheduler.DEFAULT_MAX_ATTEMPTS,
+                    min=1)],
+        group='scheduler')
     for group in ('database', 'api_database'):
         conf.register_opts(
             [cfg.StrOpt('connection', secret=True)], group=group)
@@ -90,17 +108,31 @@ def _config_files(path):
     return files
 
 
-def _deprecated_in(files):
+def _set_options(files):
+    """{(section, option)} written in the files, whatever their values."""
     from oslo_config import cfg
 
-    found = []
+    found = set()
     for filename in files:
         sections = {}
         cfg.ConfigParser(filename, sections).parse()
-        for (section, option), new in DEPRECATED_NAMES.items():
-            if option in sections.get(section, {}):
-                found.append((section, option, new))
+        found.update((section, option)
+                     for section, options in sections.items()
+                     for option in options)
     return found
+
+
+def _deprecated_in(written):
+    return [(section, option, new)
+            for (section, option), new in DEPRECATED_NAMES.items()
+            if (section, option) in written]
+
+
+def _controller_markers(written):
+    """Options only a controller's nova.conf sets (see pci.scheduler)."""
+    return sorted(f'[{section}] {option}' for section, option in written
+                  if section in ('filter_scheduler', 'scheduler') or
+                  (section, option) == ('api_database', 'connection'))
 
 
 def load(path):
@@ -117,6 +149,7 @@ def load(path):
     try:
         conf(args=[], project='nova', default_config_files=files,
              default_config_dirs=[], use_env=False)
+        written = _set_options(files)
         return NovaConf(
             path=path,
             alias=list(conf.pci.alias),
@@ -125,7 +158,11 @@ def load(path):
             pci_in_placement=conf.filter_scheduler.pci_in_placement,
             database_connection=conf.database.connection,
             api_database_connection=conf.api_database.connection,
-            deprecated=_deprecated_in(files),
+            deprecated=_deprecated_in(written),
+            enabled_filters=list(conf.filter_scheduler.enabled_filters),
+            available_filters=list(conf.filter_scheduler.available_filters),
+            max_attempts=conf.scheduler.max_attempts,
+            controller_markers=_controller_markers(written),
         )
     except cfg.ConfigFileParseError as exc:
         raise NovaConfError(f'{path}: cannot parse: {exc.msg}')

@@ -48,17 +48,22 @@ class Result:
         return json.loads(self.stdout)
 
 
+def run_openstack(*args, env=None):
+    """Run `openstack ARGS`, with no cloud credentials unless given."""
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(('OS_', 'GPUPASSTHROUGH_'))}
+    clean.update(env or {})
+    proc = subprocess.run(
+        [openstack_executable(), *args], capture_output=True,
+        text=True, env=clean, timeout=300)
+    return Result(proc)
+
+
 class OpenStackTestCase(testtools.TestCase):
 
     def openstack(self, *args, env=None, check=None):
         """Run `openstack ARGS`, with no cloud credentials unless given."""
-        clean = {k: v for k, v in os.environ.items()
-                 if not k.startswith('OS_')}
-        clean.update(env or {})
-        proc = subprocess.run(
-            [openstack_executable(), *args], capture_output=True,
-            text=True, env=clean, timeout=300)
-        result = Result(proc)
+        result = run_openstack(*args, env=env)
         if check is not None:
             self.assertEqual(
                 check, result.rc,

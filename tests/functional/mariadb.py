@@ -37,6 +37,9 @@ SCHEMA_DIR = os.path.join(os.path.dirname(__file__), '..', 'fixtures',
                           'schema')
 ADMIN_PASSWORD = 'admin-pw-never-shown'
 READER_PASSWORD = 'reader-pw-never-shown'
+# taken at import: nova's test base points tempfile at a per-test directory
+# it removes afterwards, and the server must outlive each test
+_TMP_ROOT = tempfile.gettempdir()
 
 
 def _find(*names):
@@ -59,7 +62,7 @@ class Server:
     """A running mariadbd owned by this process."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix='gpu-mariadb-')
+        self.dir = tempfile.mkdtemp(prefix='gpu-mariadb-', dir=_TMP_ROOT)
         self.datadir = os.path.join(self.dir, 'data')
         self.socket = os.path.join(self.dir, 'mysql.sock')
         self.port = _free_port()

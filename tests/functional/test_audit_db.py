@@ -35,6 +35,10 @@ V100S_PF = ('{"name": "gpuV100S", "vendor_id": "10de", "product_id": '
 NVME = '{"name": "nvme155", "vendor_id": "144d", "product_id": "a808"}'
 GPU3080 = ('{"name": "gpu3080", "vendor_id": "10de", "product_id": '
            '"2206"}')
+# nova 34's default filters plus the one PCI flavors need
+PCI_FILTERS = ('ComputeFilter,ComputeCapabilitiesFilter,'
+               'ImagePropertiesFilter,ServerGroupAntiAffinityFilter,'
+               'ServerGroupAffinityFilter,PciPassthroughFilter')
 
 
 class DbTestCase(base.OpenStackTestCase):
@@ -49,12 +53,16 @@ class DbTestCase(base.OpenStackTestCase):
         self.api.map_cell('cell1', self.cell.url())
         self.tmp = self.useFixture(fixtures.TempDir()).path
 
-    def nova_conf(self, *aliases, name='nova.conf', api=True, extra=''):
+    def nova_conf(self, *aliases, name='nova.conf', api=True, extra='',
+                  filters=PCI_FILTERS):
         path = os.path.join(self.tmp, name)
         lines = ['[DEFAULT]', 'debug = false', '', '[database]',
                  f'connection = {self.cell.url()}', '']
         if api:
             lines += ['[api_database]', f'connection = {self.api.url()}', '']
+        if filters:
+            lines += ['[filter_scheduler]', f'enabled_filters = {filters}',
+                      '']
         lines += ['[pci]', '# aliases as the operator wrote them']
         lines += [f'alias = {a}' for a in aliases]
         with open(path, 'w') as f:
@@ -183,6 +191,33 @@ class TestFleet(DbTestCase):
         result = self.audit(conf)
         self.assertEqual(1, result.rc)
         self.finding(result, 'FLAVOR_UNSATISFIABLE')
+
+    def test_novas_default_filters_on_a_mixed_fleet(self):
+        # one A40 host, one without: the boot-truth scenario where every
+        # boot ends in "Exceeded maximum number of retries"
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
+        self.cell.add_node('cpu-01')
+        self.api.add_flavor('gpu.a40', {'pci_passthrough:alias': 'gpuA40:1'})
+        result = self.audit(self.nova_conf(A40_PF, filters=None))
+        self.assertEqual(1, result.rc, result.stdout)
+        found = self.finding(result, 'FLAVOR_PCI_NOT_SCHEDULED')
+        self.assertEqual(('error', 'flavor gpu.a40'),
+                         (found['Severity'], found['Subject']))
+        self.assertIn('1 of 2 live host(s) cannot hold it now',
+                      found['Message'])
+        self.assertIn(f'enabled_filters = {PCI_FILTERS} in ', found['Fix'])
+        self.assertIn('nova.conf [filter_scheduler] enabled_filters',
+                      self.finding(result, 'SCHEDULER_PCI_FILTER_MISSING')[
+                          'Subject'])
+
+        # every host has the GPU: the claim passes wherever a boot lands
+        self.cell.execute("UPDATE compute_nodes SET deleted = id WHERE "
+                          "host = 'cpu-01'")
+        result = self.audit(self.nova_conf(A40_PF, filters=None))
+        self.assertEqual(0, result.rc, result.stdout)
+        self.assertEqual('warning', self.finding(
+            result, 'FLAVOR_PCI_NOT_SCHEDULED')['Severity'])
 
     def test_undefined_alias_in_flavor(self):
         node = self.cell.add_node('gpu-30-01')

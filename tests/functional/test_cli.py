@@ -149,10 +149,39 @@ class TestConfigOnlyAudit(base.OpenStackTestCase):
     def test_consistent_config_passes(self):
         conf = self.write('nova.conf', '[pci]\nalias = {"name": "gpuA40", '
                           '"vendor_id": "10de", "product_id": "2235", '
-                          '"device_type": "type-PF"}\n')
+                          '"device_type": "type-PF"}\n[filter_scheduler]\n'
+                          'enabled_filters = ComputeFilter,'
+                          'PciPassthroughFilter\n')
         result = self.audit_with_a40_flavor(conf)
         self.assertEqual(0, result.rc, result.stdout)
         self.assertEqual({'NOTE'}, {f['Code'] for f in result.json()})
+
+    def test_scheduler_without_pci_filter_fails_the_gate(self):
+        # nova 34's default enabled_filters: nothing schedules PCI
+        conf = self.write('nova.conf', '[pci]\nalias = {"name": "gpuA40", '
+                          '"vendor_id": "10de", "product_id": "2235", '
+                          '"device_type": "type-PF"}\n')
+        result = self.audit_with_a40_flavor(conf)
+        self.assertEqual(1, result.rc, result.stdout)
+        errors = [(f['Code'], f['Subject']) for f in result.json()
+                  if f['Severity'] == 'error']
+        self.assertEqual(
+            [('FLAVOR_PCI_NOT_SCHEDULED', 'flavor a40'),
+             ('SCHEDULER_PCI_FILTER_MISSING',
+              f'{conf} [filter_scheduler] enabled_filters')], errors)
+        notes = [f['Message'] for f in result.json() if f['Code'] == 'NOTE']
+        self.assertIn(f"{conf} is taken as the scheduler's nova.conf",
+                      ' '.join(notes))
+
+    def test_misspelled_filter_fails_the_gate(self):
+        conf = self.write('nova.conf', '[filter_scheduler]\n'
+                          'enabled_filters = ComputeFilter,'
+                          'PCIPassthroughFilter\n')
+        result = self.audit_with_a40_flavor(conf)
+        found = [f for f in result.json()
+                 if f['Code'] == 'SCHEDULER_FILTER_NOT_FOUND']
+        self.assertEqual(1, result.rc, result.stdout)
+        self.assertIn('did you mean PciPassthroughFilter?', found[0]['Fix'])
 
     def test_flavor_with_undefined_alias_fails(self):
         conf = self.write('nova.conf', '[pci]\n')

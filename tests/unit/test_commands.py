@@ -57,7 +57,8 @@ class TestAuditExitCode(fakes.TestCommand):
             f.write('[pci]\nalias = {"name": "gpuA40", "vendor_id": '
                     '"10de", "product_id": "2235", "device_type": '
                     '"type-PF"}\nalias = {"name": "gpuV100S", "vendor_id": '
-                    '"10de", "product_id": "1df6"}\n')
+                    '"10de", "product_id": "1df6"}\n[filter_scheduler]\n'
+                    'enabled_filters = ComputeFilter,PciPassthroughFilter\n')
         cmd = device.AuditDevice(self.app, None)
         argv = ['--nova-conf', conf, '--pci-devices',
                 example('pci_devices.txt'), '--flavors',

@@ -19,6 +19,7 @@ import os
 import fixtures
 import testtools
 
+from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import confwriter
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import novaconf
@@ -236,6 +237,41 @@ class TestNovaConf(FileTestCase):
                           'perhaps\n')
         exc = self.assertRaises(novaconf.NovaConfError, novaconf.load, path)
         self.assertIn('nova.conf', str(exc))
+
+    def test_scheduler_defaults_and_no_controller_marker(self):
+        conf = novaconf.load(self.write('compute.conf', '[pci]\n'))
+        self.assertEqual(list(scheduler.DEFAULT_ENABLED_FILTERS),
+                         conf.enabled_filters)
+        self.assertEqual([scheduler.ALL_FILTERS], conf.available_filters)
+        self.assertEqual(3, conf.max_attempts)
+        self.assertFalse(conf.pci_in_placement)
+        self.assertEqual([], conf.controller_markers)
+
+    def test_scheduler_options_mark_a_controller(self):
+        path = self.write('nova.conf', '[filter_scheduler]\n'
+                          'enabled_filters = ComputeFilter, '
+                          'PciPassthroughFilter\n'
+                          'available_filters = a.B\n'
+                          'available_filters = c.D\n')
+        os.mkdir(path + '.d')
+        with open(os.path.join(path + '.d', 'db.conf'), 'w') as f:
+            f.write('[scheduler]\nmax_attempts = 5\n[api_database]\n'
+                    'connection = mysql+pymysql://nova@db/nova_api\n')
+        conf = novaconf.load(path)
+        self.assertEqual(['ComputeFilter', 'PciPassthroughFilter'],
+                         conf.enabled_filters)
+        self.assertEqual(['a.B', 'c.D'], conf.available_filters)
+        self.assertEqual(5, conf.max_attempts)
+        self.assertEqual(['[api_database] connection',
+                          '[filter_scheduler] available_filters',
+                          '[filter_scheduler] enabled_filters',
+                          '[scheduler] max_attempts'],
+                         conf.controller_markers)
+
+    def test_max_attempts_below_novas_minimum(self):
+        path = self.write('nova.conf', '[scheduler]\nmax_attempts = 0\n')
+        exc = self.assertRaises(novaconf.NovaConfError, novaconf.load, path)
+        self.assertIn('max_attempts', str(exc))
 
 
 class TestDbUrls(testtools.TestCase):
