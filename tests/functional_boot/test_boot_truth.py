@@ -22,7 +22,8 @@ For every scenario in tests/functional_boot/scenarios.py:
 2. the rows nova wrote are audited by the real ``openstack gpu device
    audit``, from a SELECT-only copy in MariaDB and from exports;
 3. the audit must flag the flavor exactly when its boots failed, with
-   the finding codes that name nova's cause;
+   the finding codes that name nova's cause, and ``openstack gpu flavor
+   explain`` must exit 0 exactly when it booted;
 4. where the cause is configuration, the audit's own Fix is applied, the
    services restarted, and the flavor must then boot.
 """
@@ -119,12 +120,13 @@ class TestBootTruth(base.BootTestCase):
                     {'ID': name, 'Name': name, 'RAM': 1024, 'VCPUs': 2,
                      'Disk': 1, 'Properties': specs}
                     for name, specs in self.scenario.flavors.items()]))
-            return [('config only', self.run_audit(
-                '--no-db', '--flavors', flavors))]
+            self.source_args = ('--no-db', '--flavors', flavors)
+            return [('config only', self.run_audit(*self.source_args))]
         with open(flavors, 'w') as f:
             f.write(novarows.flavor_list_json(self.flavor_list()))
         self.copy = novarows.Copy()
         env = self.copy.reader_env()
+        self.source_args = ()
         audits = [('database', self.run_audit(env=env))]
         style = EXPORT_STYLES[
             scenarios.SCENARIOS.index(self.scenario) % len(EXPORT_STYLES)]
@@ -143,6 +145,15 @@ class TestBootTruth(base.BootTestCase):
                              self.conf_path, '--fail-on', 'never',
                              '-f', 'json', *args, env=env)
         return json.loads(out)
+
+    def explain(self, flavor):
+        """`gpu flavor explain` on the first audit's source: its rc, rows."""
+        env = None if self.startup_error else self.copy.reader_env()
+        result = functional_base.run_openstack(
+            'gpu', 'flavor', 'explain', flavor, '--nova-conf',
+            self.conf_path, '-f', 'json', *self.source_args, env=env)
+        self.assertIn(result.rc, (0, 1), result.stderr)
+        return result.rc, result.stdout
 
     def openstack(self, *args, env=None):
         result = functional_base.run_openstack(*args, env=env)
@@ -172,6 +183,12 @@ class TestBootTruth(base.BootTestCase):
                         f'{label}: {flavor}: nova failed with '
                         f'"{booted[0]}" but the audit lacks '
                         f'{sorted(wanted - codes)}')
+        for flavor, booted in outcomes.items():
+            rc, table = self.explain(flavor)
+            if rc != (1 if any(o.failed for o in booted) else 0):
+                problems.append(
+                    f'flavor explain {flavor}: exit {rc} but nova '
+                    f'{booted[0]}:\n{table}')
         if problems:
             self.fail(f'scenario {self.scenario.name}:\n' +
                       '\n'.join(problems) + '\naudit rows:\n' +

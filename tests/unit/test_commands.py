@@ -14,6 +14,8 @@
 
 """The nova.conf- and export-driven commands, in-process."""
 
+import configparser
+import importlib
 import os
 from unittest import mock
 
@@ -28,7 +30,8 @@ from gpupassthrough_osc.commands import device
 from gpupassthrough_osc import exceptions as gpu_exceptions
 from tests.unit import fakes
 
-EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', 'examples')
+REPO = os.path.join(os.path.dirname(__file__), '..', '..')
+EXAMPLES = os.path.join(REPO, 'examples')
 
 
 def example(name):
@@ -70,6 +73,21 @@ class TestAuditExitCode(fakes.TestCommand):
 
 
 class TestErrorMapping(fakes.TestCommand):
+
+    def test_every_command_maps_errors(self):
+        # a command added without @common.maps_errors would print a
+        # traceback for a nova.conf it cannot read
+        setup = configparser.ConfigParser()
+        setup.read(os.path.join(REPO, 'setup.cfg'))
+        commands = setup['entry_points']['openstack.gpu.v1'].strip(
+        ).splitlines()
+        self.assertGreater(len(commands), 10)
+        for entry in commands:
+            module, _, name = entry.split('=')[-1].strip().partition(':')
+            cls = getattr(importlib.import_module(module), name)
+            self.assertTrue(hasattr(cls.take_action, '__wrapped__'),
+                            f'{module}:{name}.take_action lacks '
+                            f'@common.maps_errors')
 
     def test_package_error_becomes_one_line_command_error(self):
         cause = gpu_exceptions.DeviceTypeError('10de:2235 is not recorded')

@@ -1,0 +1,222 @@
+#    Copyright 2026 gpupassthrough-osc developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Why a flavor does or does not fit, host by host, in nova's order.
+
+``openstack gpu flavor explain`` and ``gpu server explain`` print one row
+per compute host with the first step of nova's path that refuses it,
+with the numbers it saw. The steps, in the order nova takes them:
+
+1. nova-api translates ``pci_passthrough:alias`` with the ``[pci] alias``
+   it loaded (nova/pci/request.py ``_translate_alias_to_requests``): an
+   invalid alias stops nova-api from starting, an unknown name is
+   "PCI alias X is not defined" -- every host alike;
+2. per request, the scheduler's pool filters in nova/pci/stats.py
+   ``_filter_pools`` order: spec match, unrequested PFs, vdpa,
+   remote-managed, live-migratable;
+3. all requests together on one host (``support_requests``), first on
+   every usable device ("ever"), then on the free ones ("now");
+4. the path as a whole: the audit's flavor rules that refuse every boot
+   whatever host it lands on (e.g. a scheduler that never runs
+   PciPassthroughFilter, pci/scheduler.py), listed as ``refusals``.
+
+Pure: the caller passes the Inventory the adapters read.
+"""
+
+import dataclasses
+
+from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.pci import request as pci_request
+from gpupassthrough_osc.pci import scheduler
+
+NOW = 'fits now'
+LATER = 'fits once devices are freed'
+NEVER = 'never fits'
+
+
+@dataclasses.dataclass(frozen=True)
+class HostVerdict:
+    """One compute host against one flavor."""
+
+    cell: str
+    host: str
+    matching: int       # usable devices the flavor's aliases point at
+    free: int           # of those, available now
+    verdict: str        # NOW, LATER or NEVER
+    step: str = ''      # the first step of nova's path that refuses
+    reason: str = ''
+
+    @property
+    def fits_now(self) -> bool:
+        return self.verdict == NOW
+
+
+@dataclasses.dataclass(frozen=True)
+class Explanation:
+    flavor: str
+    value: str | None               # the pci_passthrough:alias value
+    hosts: list[HostVerdict]
+    unlisted: int = 0               # hosts with no device the aliases name
+    blocked: str = ''               # a step that refuses every host
+    # (code, message) of error findings on this flavor that no single
+    # host's verdict shows: the whole path refuses
+    refusals: list = dataclasses.field(default_factory=list)
+
+    @property
+    def boots_now(self) -> bool:
+        return not self.refusals and any(r.fits_now for r in self.hosts)
+
+    def counts(self) -> dict[str, int]:
+        counts = {NOW: 0, LATER: 0, NEVER: self.unlisted}
+        for row in self.hosts:
+            counts[row.verdict] += 1
+        return counts
+
+
+def _requests(inventory: audit.Inventory, specs: dict):
+    """(requests, aliases, blocked): nova-api's translation, step 1."""
+    value = specs.get(pci_request.EXTRA_SPEC)
+    if value is None:
+        return [], {}, ''
+    requests, problem = pci_request.parse_stored(value)
+    if not requests:
+        return [], {}, f'extra spec: pci_passthrough:alias={value!r}: ' \
+                       f'{problem}'
+    configs = inventory.alias_configs()
+    if not configs:
+        return requests, {}, ('alias parse: no nova.conf read, so the '
+                              'aliases are unknown')
+    conf, config = configs[0]
+    if config.error:
+        return requests, {}, (f'alias parse: {conf.path}: Invalid PCI '
+                              f'alias definition: {config.error} '
+                              f'(nova-api does not start)')
+    aliases = config.aliases()
+    undefined = pci_request.undefined_aliases(requests, aliases)
+    if undefined:
+        return requests, aliases, (f'alias lookup: PCI alias {undefined[0]}'
+                                   f' is not defined ({conf.path})')
+    return requests, aliases, ''
+
+
+def _first_refusal(pools: list[dict], request: pci_request.AliasRequest,
+                   specs: list) -> tuple[str, str] | None:
+    """The first pool filter after which ``request`` cannot be met."""
+    have = sum(p['count'] for p in pools)
+    for name, step in pci_pools.FILTERS:
+        before = sum(p['count'] for p in pools)
+        pools = step(pools, specs)
+        after = sum(p['count'] for p in pools)
+        if after >= request.count:
+            continue
+        if name == 'spec':
+            return name, (f'needs {request}; none of the {have} device(s) '
+                          f'here matches alias {request.name}'
+                          if not after else
+                          f'needs {request}; {after} device(s) match')
+        return name, (f'needs {request}; nova drops {before - after} of '
+                      f'the {before} matching device(s) as {name}' +
+                      (' (the alias lacks "device_type": "type-PF")'
+                       if name == 'unrequested PF' else ''))
+    return None
+
+
+def _host_verdict(inventory, key, pools, requests, wanted) -> HostVerdict:
+    cell, _node_id = key
+    usable = [p.nova_pool(p.usable) for p in pools]
+    free = [p.nova_pool(p.available) for p in pools]
+    near = [p for p in pools if pci_pools.prop_match(
+        p.nova_pool(1), [pci_pools.without_ignored(s)
+                         for _c, specs in wanted for s in specs])]
+    row = dict(cell=cell, host=inventory.host(*key),
+               matching=sum(p.usable for p in near),
+               free=sum(p.available for p in near))
+    for request, (_count, specs) in zip(requests, wanted):
+        refused = _first_refusal(usable, request, specs)
+        if refused:
+            return HostVerdict(**row, verdict=NEVER, step=refused[0],
+                               reason=refused[1])
+    if not pci_pools.supports(usable, wanted):
+        return HostVerdict(
+            **row, verdict=NEVER, step='one host',
+            reason=f'each alias fits alone but not '
+                   f'{pci_request.canonical(requests)} together')
+    if not pci_pools.supports(free, wanted):
+        return HostVerdict(
+            **row, verdict=LATER, step='free devices',
+            reason=f'needs {pci_request.canonical(requests)} free; '
+                   f'{row["free"]} of {row["matching"]} matching '
+                   f'device(s) free now')
+    return HostVerdict(**row, verdict=NOW)
+
+
+def explain_flavor(inventory: audit.Inventory, flavor: audit.Flavor,
+                   host: str | None = None,
+                   all_hosts: bool = False) -> Explanation:
+    """Every live compute host against ``flavor``.
+
+    Hosts holding no device any of the flavor's aliases names are counted
+    in ``unlisted`` unless ``all_hosts`` (or ``host``) asks for them.
+    """
+    value = flavor.specs.get(pci_request.EXTRA_SPEC)
+    requests, aliases, blocked = _requests(inventory, flavor.specs)
+    pools_by_node = {}
+    for pool in inventory.pools or []:
+        pools_by_node.setdefault(pool.node_key, []).append(pool)
+    keys = set(pools_by_node) | {k for k, n in inventory.nodes.items()
+                                 if not n.deleted}
+    keys = {k for k in keys if not _deleted(inventory, k)}
+    if host:
+        keys = {k for k in keys if inventory.nodes.get(k) and
+                host in (inventory.nodes[k].host,
+                         inventory.nodes[k].hypervisor_hostname)}
+    wanted = pci_request.pci_requests(requests, aliases) \
+        if requests and not blocked else []
+    rows, unlisted = [], 0
+    for key in sorted(keys, key=lambda k: (str(k[0]), inventory.host(*k))):
+        pools = pools_by_node.get(key, [])
+        if blocked:
+            rows.append(HostVerdict(key[0], inventory.host(*key), 0, 0,
+                                    NEVER, *blocked.split(': ', 1)))
+            continue
+        if not requests:
+            rows.append(HostVerdict(key[0], inventory.host(*key), 0, 0, NOW,
+                                    reason='the flavor asks for no PCI '
+                                           'device'))
+            continue
+        verdict = _host_verdict(inventory, key, pools, requests, wanted)
+        if verdict.matching or all_hosts or host:
+            rows.append(verdict)
+        else:
+            unlisted += 1
+    return Explanation(flavor.name, value, rows, unlisted, blocked,
+                       _path_refusals(inventory, flavor))
+
+
+# flavor rules whose errors hold whichever host a boot lands on
+PATH_RULES = (scheduler.pci_flavors_not_scheduled,)
+
+
+def _path_refusals(inventory, flavor):
+    alone = dataclasses.replace(inventory, flavors=[flavor],
+                                notes=list(inventory.notes))
+    return [(f.code, f.message) for rule in PATH_RULES
+            for f in rule(alone) if f.severity == audit.ERROR and
+            f.subject == f'flavor {flavor.name}']
+
+
+def _deleted(inventory, key):
+    node = inventory.nodes.get(key)
+    return node is not None and node.deleted
