@@ -14,9 +14,11 @@
 
 """Sphinx configuration for gpupassthrough-osc."""
 
+import logging
+
 project = 'gpupassthrough-osc'
 copyright = '2026, gpupassthrough-osc developers'
-extensions = ['cliff.sphinxext']
+extensions = ['openstackdocstheme', 'cliff.sphinxext']
 # OSC's global options are documented by OSC itself.
 autoprogram_cliff_ignored = ['--help', '--format', '--column',
                              '--max-width', '--fit-width', '--print-empty',
@@ -26,4 +28,17 @@ autoprogram_cliff_ignored = ['--help', '--format', '--column',
 autoprogram_cliff_application = 'openstack'
 master_doc = 'index'
 exclude_patterns = []
-html_theme = 'alabaster'
+html_theme = 'openstackdocs'
+# openstackdocstheme: the links of each page's footer and bug button.
+openstackdocs_repo_name = 'openstack/gpupassthrough-osc'
+openstackdocs_bug_project = 'gpupassthrough-osc'
+openstackdocs_bug_tag = 'doc'
+openstackdocs_use_storyboard = False
+# The theme dates each page by `git log`; without git (an sdist) it falls
+# back to the build time. No badge: it would ask git for stable branches.
+html_theme_options = {'display_badge': False}
+
+# Without git (a build from an sdist) the theme warns that it cannot read
+# the commit id, which -W would make fatal; the footer just lacks it then.
+logging.getLogger('sphinx.openstackdocstheme.ext').addFilter(
+    lambda record: 'cannot get gitsha' not in record.getMessage())

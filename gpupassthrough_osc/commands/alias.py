@@ -40,6 +40,7 @@ class ListAlias(command.Lister):
         common.add_nova_conf_option(parser)
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         confs = common.load_nova_confs(parsed_args.nova_conf)
         if not confs:
@@ -59,13 +60,6 @@ class ListAlias(command.Lister):
                              entry.numa_policy, entry.valid, entry.reason,
                              entry.raw))
         return columns, rows
-
-
-def _recorded(pools, vendor_id, product_id):
-    try:
-        return pci_pools.recorded_device_type(pools, vendor_id, product_id)
-    except ValueError as exc:
-        raise exceptions.CommandError(str(exc))
 
 
 class CreateAlias(command.Lister):
@@ -110,18 +104,14 @@ class CreateAlias(command.Lister):
         inventory.add_source_options(parser, flavors=False)
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         wanted = self._wanted(parsed_args)
         rows = []
         for name, entries in wanted.items():
-            values = []
-            for vendor_id, product_id, dev_type in entries:
-                try:
-                    values.append(pci_alias.render(
-                        name, vendor_id, product_id, dev_type,
-                        parsed_args.numa_policy))
-                except ValueError as exc:
-                    raise exceptions.CommandError(str(exc))
+            values = [pci_alias.render(name, vendor_id, product_id,
+                                       dev_type, parsed_args.numa_policy)
+                      for vendor_id, product_id, dev_type in entries]
             action = 'printed'
             if parsed_args.write:
                 action = self._write(parsed_args, name, values)
@@ -134,11 +124,8 @@ class CreateAlias(command.Lister):
 
     @staticmethod
     def _write(parsed_args, name, values):
-        try:
-            changed, backup = confwriter.write_alias(
-                parsed_args.write, name, values, parsed_args.replace)
-        except confwriter.ConfWriteError as exc:
-            raise exceptions.CommandError(str(exc))
+        changed, backup = confwriter.write_alias(
+            parsed_args.write, name, values, parsed_args.replace)
         if not changed:
             return f'unchanged in {parsed_args.write}'
         if backup:
@@ -161,8 +148,8 @@ class CreateAlias(command.Lister):
         product_id = parsed_args.product_id.lower()
         dev_type = parsed_args.device_type
         if dev_type == 'auto':
-            dev_type = _recorded(self._pools(parsed_args), vendor_id,
-                                 product_id)
+            dev_type = pci_pools.recorded_device_type(
+                self._pools(parsed_args), vendor_id, product_id)
         return {parsed_args.name: [(vendor_id, product_id, dev_type)]}
 
     def _pools(self, parsed_args):
@@ -182,7 +169,7 @@ class CreateAlias(command.Lister):
                 (p.vendor_id, p.product_id) for p in pools
                 if p.dev_type != pci_pools.VF and catalog.is_known_gpu(
                     p.vendor_id, p.product_id)}):
-            dev_type = _recorded(
+            dev_type = pci_pools.recorded_device_type(
                 [p for p in pools if p.dev_type != pci_pools.VF],
                 vendor_id, product_id)
             name = catalog.alias_name(vendor_id, product_id)

@@ -14,11 +14,50 @@
 
 """Options and error handling shared by the ``openstack gpu`` commands."""
 
+import contextlib
+import functools
 import logging
+import types
 
 from osc_lib import exceptions
 
+from gpupassthrough_osc import exceptions as gpu_exceptions
 from gpupassthrough_osc.sources import novaconf
+
+
+@contextlib.contextmanager
+def command_errors(prefix=''):
+    """The one place the package's errors become osc-lib's CommandError.
+
+    OSC prints a CommandError as one line and exits 1; anything that is
+    not a :class:`GpuPassthroughError` is a bug and keeps its traceback.
+    """
+    try:
+        yield
+    except gpu_exceptions.GpuPassthroughError as exc:
+        raise exceptions.CommandError(f'{prefix}{exc}') from exc
+
+
+def _streamed(rows):
+    with command_errors():
+        yield from rows
+
+
+def maps_errors(take_action):
+    """Decorate ``take_action``: its errors go through command_errors.
+
+    A Lister that streams its rows raises while cliff prints them, after
+    ``take_action`` returned; those are mapped too.
+    """
+    @functools.wraps(take_action)
+    def wrapper(self, parsed_args):
+        with command_errors():
+            result = take_action(self, parsed_args)
+        if isinstance(result, tuple) and len(result) == 2 and \
+                isinstance(result[1], types.GeneratorType):
+            return result[0], _streamed(result[1])
+        return result
+    return wrapper
 
 
 def add_nova_conf_option(parser, what='to read [pci] options from'):
@@ -35,14 +74,11 @@ def add_nova_conf_option(parser, what='to read [pci] options from'):
 
 
 def load_nova_confs(paths):
-    """The parsed nova.conf files, or a one-line CommandError."""
+    """The parsed nova.conf files; raises NovaConfError."""
     # oslo.config logs its own warning for deprecated option names; we
     # report those as findings instead of as log noise.
     logging.getLogger('oslo_config.cfg').setLevel(logging.ERROR)
-    try:
-        return novaconf.load_all(novaconf.default_paths(paths))
-    except novaconf.NovaConfError as exc:
-        raise exceptions.CommandError(str(exc))
+    return novaconf.load_all(novaconf.default_paths(paths))
 
 
 class FailOn:

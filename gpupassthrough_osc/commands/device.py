@@ -15,6 +15,7 @@
 """``openstack gpu device``: nova's PCI inventory and the audit."""
 
 from osc_lib.command import command
+from osc_lib import exceptions
 
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.commands import inventory
@@ -41,6 +42,7 @@ class AuditDevice(common.FailOn, command.Lister):
         common.add_fail_on_option(parser)
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         sources = inventory.Sources(self.app, parsed_args)
         findings = audit.run(sources.inventory())
@@ -80,7 +82,8 @@ class ListDevice(command.Lister):
                             help='Only devices of this compute host')
         parser.add_argument('--status', metavar='<status>',
                             help='Only this status (available, allocated, '
-                                 'claimed, unavailable, ...)')
+                                 'claimed, unavailable, ...); not with '
+                                 '--summary, which counts every status')
         parser.add_argument('--vendor-id', metavar='<vendor-id>',
                             help='Only this PCI vendor id, e.g. 10de')
         parser.add_argument('--product-id', metavar='<product-id>',
@@ -95,7 +98,13 @@ class ListDevice(command.Lister):
                                  'used')
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
+        if parsed_args.summary and parsed_args.status:
+            # the summary's Free and Used columns are the status split
+            raise exceptions.CommandError(
+                '--status does not apply to --summary, which counts every '
+                'status (Free, Used): drop one of them')
         sources = inventory.Sources(self.app, parsed_args)
         filters = _filters(parsed_args)
         if parsed_args.summary:
@@ -144,5 +153,5 @@ def _pool_selected(pool: pci_pools.DevicePool, host, filters):
     checks = {'host': host, 'vendor_id': pool.vendor_id,
               'product_id': pool.product_id, 'dev_type': pool.dev_type,
               'cell': pool.cell}
-    return all(str(checks.get(k, v)).lower() == str(v).lower()
-               for k, v in filters.items() if k != 'status')
+    return all(str(checks[k]).lower() == str(v).lower()
+               for k, v in filters.items())

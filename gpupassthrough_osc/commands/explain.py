@@ -106,6 +106,7 @@ class ExplainFlavor(common.FailOn, command.Lister):
         inventory.add_source_options(parser)
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         sources = inventory.Sources(self.app, parsed_args)
         data = sources.inventory()

@@ -68,11 +68,9 @@ def _add_numa_option(parser):
 
 
 def build_alias_value(parsed_args):
-    """The extra spec value from --alias options, or a CommandError."""
-    try:
+    """The extra spec value from --alias options."""
+    with common.command_errors('invalid --alias: '):
         return pci_request.build(parsed_args.alias)
-    except pci_request.RequestError as exc:
-        raise exceptions.CommandError(f'invalid --alias: {exc}')
 
 
 def check_aliases_defined(value, parsed_args):
@@ -190,6 +188,7 @@ class CreateFlavor(command.ShowOne, _WriteSpecs):
         _add_alias_check_options(parser)
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         if parsed_args.project and parsed_args.public:
             raise exceptions.CommandError(
@@ -240,10 +239,10 @@ class CreateFlavor(command.ShowOne, _WriteSpecs):
             raise exceptions.CommandError(
                 f'flavor {flavor.name} ({flavor.id}) was created but '
                 f'setting it up failed: {exc}; deleting it failed too, '
-                f'delete it by hand: {delete_exc}')
+                f'delete it by hand: {delete_exc}') from exc
         raise exceptions.CommandError(
             f'flavor {flavor.name} not created: {exc} (the half-made '
-            f'flavor {flavor.id} was deleted)')
+            f'flavor {flavor.id} was deleted)') from exc
 
 
 class ListFlavor(command.Lister):
@@ -262,6 +261,7 @@ class ListFlavor(command.Lister):
                                  'and the raw extra spec value')
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         compute = self.app.client_manager.gpu.compute
         columns = ['ID', 'Name', 'Alias', 'Count', 'Problem']
@@ -299,6 +299,7 @@ class ShowFlavor(command.ShowOne):
                             help='Flavor to show (name or ID)')
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         compute = self.app.client_manager.gpu.compute
         flavor = compute_api.find_flavor(compute, parsed_args.flavor)
@@ -319,6 +320,7 @@ class SetFlavor(command.Command, _WriteSpecs):
         _add_alias_check_options(parser)
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         if not parsed_args.alias and not parsed_args.numa_affinity_policy:
             raise exceptions.CommandError(
@@ -348,6 +350,7 @@ class UnsetFlavor(command.Command):
                             help=f'Remove {pci_request.NUMA_AFFINITY_SPEC}')
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         keys = []
         if parsed_args.alias:

@@ -84,6 +84,7 @@ class IommuGroups(command.Lister):
                             help='Every IOMMU group, not just GPU groups')
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         facts = _facts(parsed_args)
         columns = ('Group', 'Address', 'Class', 'Vendor:Device', 'Name',
@@ -131,6 +132,7 @@ class CheckHost(common.FailOn, command.Lister):
         common.add_fail_on_option(parser)
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         results = checks.run(_facts(parsed_args), parsed_args.gpu)
         self.fail_if(parsed_args, checks.RANK[checks.worst(results)])
@@ -172,6 +174,7 @@ class HostConfig(command.Lister):
                                  'never run')
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         facts = _facts(parsed_args)
         gpus = checks.select_gpus(facts, parsed_args.gpu)
@@ -214,11 +217,8 @@ def _update(root, path, edit):
     except FileNotFoundError:
         text = ''
     except OSError as exc:
-        raise exceptions.CommandError(f'{path}: {exc.strerror}')
-    try:
-        backup = confwriter.replace_file(full, edit(text))
-    except confwriter.ConfWriteError as exc:
-        raise exceptions.CommandError(str(exc))
+        raise exceptions.CommandError(f'{path}: {exc.strerror}') from exc
+    backup = confwriter.replace_file(full, edit(text))
     return f'written (backup {backup})' if backup else 'written'
 
 
@@ -238,6 +238,7 @@ class HostdevXml(command.Command):
                                  '21:00.0')
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         address = parsed_args.address.lower()
         if address.count(':') == 1:

@@ -31,6 +31,7 @@ from osc_lib import exceptions
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.sources import compute as compute_api
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import novaconf
 from gpupassthrough_osc.sources import novadb
@@ -94,10 +95,7 @@ def add_source_options(parser, flavors=True):
 
 
 def _cloud_value(app, key):
-    try:
-        return app.client_manager._cli_options.config.get(key)
-    except AttributeError:
-        return None
+    return app.client_manager.get_configuration().get(key)
 
 
 def _first(*values):
@@ -172,19 +170,13 @@ class Sources:
                 f'no nova.conf read ({novaconf.DEFAULT_PATH} is not '
                 f'readable): alias checks skipped; give --nova-conf PATH')
 
-    def _guard(self, func, *args):
-        try:
-            return func(*args)
-        except (novadb.DatabaseError, exports.ExportError) as exc:
-            raise exceptions.CommandError(str(exc))
-
     def cells(self):
-        return self._guard(_cell_urls, self.cell_url, self.api_url)
+        return _cell_urls(self.cell_url, self.api_url)
 
     def device_data(self, with_leaks=True):
         """(pools, nodes, leaks) or (None, {}, None) without device data."""
         if self.args.pci_devices:
-            devices = self._guard(_device_files, self.args.pci_devices)
+            devices = _device_files(self.args.pci_devices)
             nodes = exports.nodes_from_devices(devices)
             nodes.update(self._export_nodes(devices))
             self.notes.append('offline export: leaked allocations need the '
@@ -196,7 +188,7 @@ class Sources:
                 'no nova database or --pci-devices export: device, '
                 'capacity and leak checks skipped (config-only mode)')
             return None, {}, None
-        return self._guard(novadb.read_cells, cells, 8, with_leaks)
+        return novadb.read_cells(cells, 8, with_leaks)
 
     def _export_nodes(self, devices):
         """The --compute-nodes export, keyed like the devices.
@@ -209,12 +201,12 @@ class Sources:
             return {}
         cells = {dev['cell'] for dev in devices}
         cell = cells.pop() if len(cells) == 1 else ''
-        return self._guard(exports.read_nodes, self.args.compute_nodes, cell)
+        return exports.read_nodes(self.args.compute_nodes, cell)
 
     def devices(self, filters):
         """Stream device rows (dicts) from the DB cells or the exports."""
         if self.args.pci_devices:
-            devices = self._guard(_device_files, self.args.pci_devices)
+            devices = _device_files(self.args.pci_devices)
             nodes = self._export_nodes(devices)
             for dev in devices:
                 node = nodes.get((dev['cell'], int(dev['compute_node_id'])))
@@ -233,21 +225,20 @@ class Sources:
         for name, url in cells:
             if wanted_cell and wanted_cell != name:
                 continue
-            try:
-                yield from novadb.devices(name, url, filters)
-            except novadb.DatabaseError as exc:
-                raise exceptions.CommandError(str(exc))
+            yield from novadb.devices(name, url, filters)
 
     def flavors(self):
         if self.api_url:
-            return self._guard(novadb.flavors, self.api_url)
+            return novadb.flavors(self.api_url)
         if getattr(self.args, 'flavors', None):
-            return self._guard(exports.read_flavors, self.args.flavors)
+            return exports.read_flavors(self.args.flavors)
         if self._cloud_configured():
+            # A cloud that refuses the credentials is an error
+            # (ComputeAuthError); one that cannot be read skips the checks.
             try:
                 return self._api_flavors()
-            except Exception as exc:  # any SDK or auth failure: say so
-                self.notes.append(f'flavors skipped: compute API: {exc}')
+            except compute_api.ComputeApiError as exc:
+                self.notes.append(f'flavors skipped: {exc}')
                 return None
         self.notes.append('no API database, cloud credentials or --flavors '
                           'file: flavor checks skipped')
@@ -258,21 +249,14 @@ class Sources:
         return bool(auth.get('auth_url') or auth.get('endpoint'))
 
     def _api_flavors(self):
-        from gpupassthrough_osc.sources import compute as compute_api
-
-        # The audit runs without credentials by default (auth_required is
-        # False), so OSC has not authenticated; do it now, the way OSC
-        # does for commands that need a cloud.
-        manager = self.app.client_manager
-        manager._auth_required = True
-        manager.setup_auth()
-        compute = manager.sdk_connection.compute
         return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}))
-                for f in compute_api.flavors_with_specs(compute)]
+                for f in compute_api.read_flavors(
+                    self.app.options,
+                    self.app.client_manager.get_configuration())]
 
-    def inventory(self, with_flavors=True):
+    def inventory(self):
         pools, nodes, leaks = self.device_data()
-        flavors = self.flavors() if with_flavors else None
+        flavors = self.flavors()
         return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
                                leaks=leaks, flavors=flavors,
                                notes=list(self.notes))

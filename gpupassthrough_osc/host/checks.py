@@ -19,6 +19,7 @@ snapshot and the GPUs in question and returns :class:`Check` rows. Nothing
 here reads the machine.
 """
 
+from collections.abc import Callable, Iterable
 import dataclasses
 
 from gpupassthrough_osc.host import sysfs
@@ -40,33 +41,40 @@ class Check:
     fix: str = ''
 
 
-def select_gpus(facts, wanted=()):
+Gpus = list[sysfs.PciFunction]
+# Every check: the host's facts and the GPUs in question -> its rows.
+CheckFunc = Callable[[sysfs.HostFacts, Gpus], list[Check]]
+
+
+def select_gpus(facts: sysfs.HostFacts,
+                wanted: Iterable[str] = ()) -> Gpus:
     """GPU functions, optionally only those with the given vendor:device.
 
     A function named by ``--gpu`` counts even when its class is not a
     display class, so odd cards can still be checked.
     """
-    wanted = {w.lower() for w in wanted}
+    ids = {w.lower() for w in wanted}
     return [fn for fn in facts.functions.values()
-            if (fn.ids in wanted if wanted else fn.is_gpu) and
+            if (fn.ids in ids if ids else fn.is_gpu) and
             not fn.physfn]
 
 
-def companions(facts, gpu):
+def companions(facts: sysfs.HostFacts,
+               gpu: sysfs.PciFunction) -> Gpus:
     """Other endpoints of the GPU's IOMMU group (bridges do not count)."""
     return [fn for fn in facts.group_of(gpu.address)
             if fn.address != gpu.address and not fn.is_bridge]
 
 
-def is_intel(facts):
+def is_intel(facts: sysfs.HostFacts) -> bool:
     return facts.cpu_vendor == 'GenuineIntel'
 
 
-def is_amd(facts):
+def is_amd(facts: sysfs.HostFacts) -> bool:
     return facts.cpu_vendor == 'AuthenticAMD'
 
 
-def iommu_cmdline(facts, gpus):
+def iommu_cmdline(facts: sysfs.HostFacts, gpus: Gpus) -> list[Check]:
     args = facts.cmdline
     subject = '/proc/cmdline'
     if is_intel(facts):
@@ -88,7 +96,7 @@ def iommu_cmdline(facts, gpus):
                   'enable the IOMMU as the platform documents')]
 
 
-def iommu_active(facts, gpus):
+def iommu_active(facts: sysfs.HostFacts, gpus: Gpus) -> list[Check]:
     if facts.iommu_units and facts.groups:
         return [Check('iommu-active', '/sys/kernel/iommu_groups', OK,
                       f'{len(facts.iommu_units)} IOMMU unit(s), '
@@ -100,7 +108,7 @@ def iommu_active(facts, gpus):
                   'no IOMMU groups: the IOMMU is off', fix)]
 
 
-def iommu_passthrough(facts, gpus):
+def iommu_passthrough(facts: sysfs.HostFacts, gpus: Gpus) -> list[Check]:
     if 'iommu=pt' in facts.cmdline:
         return [Check('iommu-pt', '/proc/cmdline', OK, 'iommu=pt')]
     return [Check('iommu-pt', '/proc/cmdline', WARNING,
@@ -108,12 +116,12 @@ def iommu_passthrough(facts, gpus):
                   'add iommu=pt to the kernel command line')]
 
 
-def _modprobe_has(facts, *words):
+def _modprobe_has(facts: sysfs.HostFacts, *words: str) -> list[str]:
     return [path for path, line in facts.modprobe_lines
             if line.split()[:len(words)] == list(words)]
 
 
-def nouveau(facts, gpus):
+def nouveau(facts: sysfs.HostFacts, gpus: Gpus) -> list[Check]:
     results = []
     if 'nouveau' in facts.loaded_modules:
         results.append(Check(
@@ -140,7 +148,7 @@ def nouveau(facts, gpus):
     return results
 
 
-def vfio_modules(facts, gpus):
+def vfio_modules(facts: sysfs.HostFacts, gpus: Gpus) -> list[Check]:
     missing = [m for m in VFIO_MODULES if not facts.module_present(m)]
     if missing:
         return [Check('vfio-modules', 'modules', ERROR,
@@ -151,7 +159,7 @@ def vfio_modules(facts, gpus):
                   ', '.join(VFIO_MODULES) + ' present')]
 
 
-def _driver_text(facts, fn):
+def _driver_text(facts: sysfs.HostFacts, fn: sysfs.PciFunction) -> str:
     if fn.driver is None:
         return 'no driver'
     built_in = facts.is_builtin(fn.driver_module)
@@ -159,7 +167,7 @@ def _driver_text(facts, fn):
                               'cannot win)' if built_in else ''))
 
 
-def gpu_binding(facts, gpus):
+def gpu_binding(facts: sysfs.HostFacts, gpus: Gpus) -> list[Check]:
     results = []
     for gpu in gpus:
         if gpu.driver in sysfs.VFIO_DRIVERS:
@@ -174,7 +182,7 @@ def gpu_binding(facts, gpus):
     return results
 
 
-def iommu_group_viable(facts, gpus):
+def iommu_group_viable(facts: sysfs.HostFacts, gpus: Gpus) -> list[Check]:
     """Every other endpoint of each GPU's group off host drivers.
 
     They must be on vfio-pci or pci-stub (or unbound), or QEMU says
@@ -208,7 +216,7 @@ def iommu_group_viable(facts, gpus):
     return results
 
 
-def nova_dev_type(facts, gpus):
+def nova_dev_type(facts: sysfs.HostFacts, gpus: Gpus) -> list[Check]:
     """The dev_type nova will record for each GPU.
 
     nova/virt/libvirt/host.py: SR-IOV capable (sriov_totalvfs > 0) means
@@ -233,7 +241,7 @@ def nova_dev_type(facts, gpus):
     return results
 
 
-def no_gpu(facts, gpus):
+def no_gpu(facts: sysfs.HostFacts, gpus: Gpus) -> list[Check]:
     if gpus:
         return []
     return [Check('gpus', 'PCI devices', WARNING,
@@ -241,12 +249,12 @@ def no_gpu(facts, gpus):
                   'nothing to pass through on this host')]
 
 
-CHECKS = (iommu_cmdline, iommu_active, iommu_passthrough, nouveau,
-          vfio_modules, no_gpu, gpu_binding, iommu_group_viable,
-          nova_dev_type)
+CHECKS: tuple[CheckFunc, ...] = (
+    iommu_cmdline, iommu_active, iommu_passthrough, nouveau, vfio_modules,
+    no_gpu, gpu_binding, iommu_group_viable, nova_dev_type)
 
 
-def run(facts, wanted=()):
+def run(facts: sysfs.HostFacts, wanted: Iterable[str] = ()) -> list[Check]:
     gpus = select_gpus(facts, wanted)
     results = []
     for check in CHECKS:
@@ -254,6 +262,6 @@ def run(facts, wanted=()):
     return results
 
 
-def worst(results):
+def worst(results: Iterable[Check]) -> str:
     ranks = [RANK[r.status] for r in results]
     return {v: k for k, v in RANK.items()}[min(ranks)] if ranks else OK

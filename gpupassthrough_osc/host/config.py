@@ -39,7 +39,7 @@ RUN = 'run'
 @dataclasses.dataclass
 class Change:
     target: str            # a file path, KERNEL or RUN
-    lines: list            # what the target must contain
+    lines: list[str]       # what the target must contain
     needed: bool
     why: str = ''
 
@@ -47,7 +47,7 @@ class Change:
 VFIO_IDS = 'options vfio-pci ids='
 
 
-def _normal(line):
+def _normal(line: str) -> str:
     """A line in comparable form: blanks collapsed, vfio-pci ids sorted."""
     text = ' '.join(line.split())
     if text.startswith(VFIO_IDS) and ' ' not in text[len(VFIO_IDS):]:
@@ -55,7 +55,7 @@ def _normal(line):
     return text
 
 
-def updated_text(text, lines):
+def updated_text(text: str, lines: list[str]) -> str:
     """``text`` with ``lines`` added, other lines kept as they are.
 
     An older ``options vfio-pci ids=`` line is dropped when a new one is
@@ -74,7 +74,7 @@ def updated_text(text, lines):
                           if _normal(x) not in present)
 
 
-def distro(facts, wanted='auto'):
+def distro(facts: sysfs.HostFacts, wanted: str = 'auto') -> str:
     if wanted != 'auto':
         return wanted
     ids = set(facts.os_ids)
@@ -83,7 +83,7 @@ def distro(facts, wanted='auto'):
     return 'debian'
 
 
-def passthrough_ids(facts, gpus):
+def passthrough_ids(facts: sysfs.HostFacts, gpus: checks.Gpus) -> list[str]:
     """vendor:device of every endpoint in every GPU's IOMMU group."""
     ids = set()
     for gpu in gpus:
@@ -92,14 +92,15 @@ def passthrough_ids(facts, gpus):
     return sorted(ids)
 
 
-def _builtin_holders(facts, gpus):
+def _builtin_holders(facts: sysfs.HostFacts, gpus: checks.Gpus) -> list[str]:
     return sorted({fn.driver for gpu in gpus
                    for fn in [gpu, *checks.companions(facts, gpu)]
                    if fn.driver and fn.driver not in sysfs.VFIO_DRIVERS and
                    facts.is_builtin(fn.driver_module)})
 
 
-def method(facts, gpus, wanted='auto'):
+def method(facts: sysfs.HostFacts, gpus: checks.Gpus,
+           wanted: str = 'auto') -> str:
     """How to bind the functions to vfio-pci.
 
     cmdline when a built-in driver holds one (modprobe.d cannot beat a
@@ -110,8 +111,8 @@ def method(facts, gpus, wanted='auto'):
     return 'cmdline' if _builtin_holders(facts, gpus) else 'modprobe'
 
 
-def _lines_in(root, *patterns):
-    present = set()
+def _lines_in(root: str, *patterns: str) -> set[str]:
+    present: set[str] = set()
     for pattern in patterns:
         for path in glob.glob(os.path.join(root, pattern.lstrip('/'))):
             try:
@@ -123,13 +124,14 @@ def _lines_in(root, *patterns):
     return present
 
 
-def _has(root, lines, *patterns):
+def _has(root: str, lines: list[str], *patterns: str) -> bool:
     """Do the files matching ``patterns`` hold every one of ``lines``?"""
     present = _lines_in(root, *patterns)
     return all(_normal(x) in present for x in lines)
 
 
-def kernel_args(facts, gpus, how, family):
+def kernel_args(facts: sysfs.HostFacts, gpus: checks.Gpus, how: str,
+                family: str) -> list[str]:
     args = []
     if checks.is_intel(facts):
         args.append('intel_iommu=on')
@@ -141,7 +143,8 @@ def kernel_args(facts, gpus, how, family):
     return args
 
 
-def plan(facts, gpus, family='auto', how='auto'):
+def plan(facts: sysfs.HostFacts, gpus: checks.Gpus, family: str = 'auto',
+         how: str = 'auto') -> list[Change]:
     family = distro(facts, family)
     how = method(facts, gpus, how)
     root = facts.root
@@ -189,7 +192,7 @@ def plan(facts, gpus, family='auto', how='auto'):
     return changes
 
 
-def _modular_holders(facts, gpus):
+def _modular_holders(facts: sysfs.HostFacts, gpus: checks.Gpus) -> list[str]:
     """Modules that hold a function now and need a softdep on vfio-pci.
 
     A softdep cannot help a built-in driver; those need the command line.
@@ -197,10 +200,12 @@ def _modular_holders(facts, gpus):
     return sorted({fn.driver_module for gpu in gpus
                    for fn in [gpu, *checks.companions(facts, gpu)]
                    if fn.driver and fn.driver not in sysfs.VFIO_DRIVERS and
+                   fn.driver_module and
                    not facts.is_builtin(fn.driver_module)})
 
 
-def _commands(family, args, missing):
+def _commands(family: str, args: list[str],
+              missing: list[str]) -> list[str]:
     commands = []
     if family == 'rhel':
         if missing:
@@ -215,7 +220,7 @@ def _commands(family, args, missing):
     return commands
 
 
-def grub_default_update(text, args):
+def grub_default_update(text: str, args: list[str]) -> str:
     """/etc/default/grub with ``args`` added to GRUB_CMDLINE_LINUX_DEFAULT.
 
     Debian family only (RHEL uses grubby). Other lines stay as they are.
@@ -234,7 +239,7 @@ def grub_default_update(text, args):
     return ''.join(lines) + f'{key}"{" ".join(args)}"\n'
 
 
-def hostdev_xml(address):
+def hostdev_xml(address: sysfs.Address) -> str:
     """The libvirt <hostdev> element for ``virsh attach-device``.
 
     The original procedure's manual test (its ``solt`` is ``slot``).

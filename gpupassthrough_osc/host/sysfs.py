@@ -25,6 +25,12 @@ import dataclasses
 import glob
 import os
 
+# The names the kernel uses: a PCI address (0000:21:00.0), an IOMMU group
+# number, a module name; a modprobe.d line with the file it is in.
+Address = str
+IommuGroup = str
+ModprobeLine = tuple[str, str]
+
 VFIO_DRIVERS = ('vfio-pci', 'pci-stub')
 
 # sysfs driver name -> module name, where they differ.
@@ -38,33 +44,33 @@ DRIVER_MODULES = {
 
 @dataclasses.dataclass(frozen=True)
 class PciFunction:
-    address: str
+    address: Address
     vendor_id: str
     device_id: str
     pci_class: str          # six hex digits, e.g. 030000
     driver: str | None
     driver_module: str | None
-    iommu_group: str | None
+    iommu_group: IommuGroup | None
     sriov_totalvfs: int = 0
     sriov_numvfs: int = 0
-    physfn: str | None = None
+    physfn: Address | None = None
     numa_node: int | None = None
 
     @property
-    def ids(self):
+    def ids(self) -> str:
         return f'{self.vendor_id}:{self.device_id}'
 
     @property
-    def base_class(self):
+    def base_class(self) -> str:
         return self.pci_class[:4]
 
     @property
-    def is_gpu(self):
+    def is_gpu(self) -> bool:
         # 0300 VGA, 0302 3D controller (the V100S and A40 are 0302)
         return self.base_class in ('0300', '0302')
 
     @property
-    def is_bridge(self):
+    def is_bridge(self) -> bool:
         return self.pci_class.startswith('06')
 
 
@@ -72,28 +78,28 @@ class PciFunction:
 class HostFacts:
     root: str
     cpu_vendor: str | None
-    cmdline: list
-    iommu_units: list
-    groups: dict             # group -> [address]
-    functions: dict          # address -> PciFunction
-    loaded_modules: set
-    builtin_modules: set
-    sys_modules: set
-    modprobe_lines: list     # (path, line) of /etc/modprobe.d/*.conf
+    cmdline: list[str]
+    iommu_units: list[str]
+    groups: dict[IommuGroup, list[Address]]
+    functions: dict[Address, PciFunction]
+    loaded_modules: set[str]
+    builtin_modules: set[str]
+    sys_modules: set[str]
+    modprobe_lines: list[ModprobeLine]  # of /etc/modprobe.d/*.conf
     kernel_release: str | None
-    os_ids: list             # ID and ID_LIKE of /etc/os-release
+    os_ids: list[str]        # ID and ID_LIKE of /etc/os-release
 
-    def module_present(self, name):
+    def module_present(self, name: str) -> bool:
         """Loaded as a module, or built into the kernel."""
         name = name.replace('-', '_')
         return name in (self.loaded_modules | self.builtin_modules |
                         self.sys_modules)
 
-    def is_builtin(self, module):
+    def is_builtin(self, module: str | None) -> bool:
         return module is not None and module.replace('-', '_') in \
             self.builtin_modules
 
-    def group_of(self, address):
+    def group_of(self, address: Address) -> list[PciFunction]:
         fn = self.functions.get(address)
         if fn is None or fn.iommu_group is None:
             return []
@@ -102,11 +108,11 @@ class HostFacts:
                 if a in self.functions]
 
 
-def _path(root, *parts):
+def _path(root: str, *parts: str) -> str:
     return os.path.join(root, *(p.lstrip('/') for p in parts))
 
 
-def _read_file(path, default=None):
+def _read_file(path: str, default: str | None = None) -> str | None:
     try:
         with open(path, encoding='utf-8', errors='replace') as f:
             return f.read().strip()
@@ -114,39 +120,42 @@ def _read_file(path, default=None):
         return default
 
 
-def _read(root, *parts, default=None):
+def _read(root: str, *parts: str,
+          default: str | None = None) -> str | None:
     return _read_file(_path(root, *parts), default)
 
 
-def _link_name(path):
+def _link_name(path: str) -> str | None:
     try:
         return os.path.basename(os.readlink(path))
     except OSError:
         return None
 
 
-def _int(value, default=0):
+def _int(value: str | None, default: int = 0) -> int:
+    if value is None:
+        return default
     try:
         return int(value)
     except (TypeError, ValueError):
         return default
 
 
-def _hex(value, width):
+def _hex(value: str | None, width: int) -> str:
     value = (value or '').lower()
     if value.startswith('0x'):
         value = value[2:]
     return value.zfill(width)[-width:] if value else '?' * width
 
 
-def read_function(root, address):
+def read_function(root: str, address: Address) -> PciFunction:
     base = _path(root, '/sys/bus/pci/devices', address)
     driver = _link_name(os.path.join(base, 'driver'))
     module = _link_name(os.path.join(base, 'driver', 'module'))
     if driver and not module:
         module = DRIVER_MODULES.get(driver, driver.replace('-', '_'))
 
-    def attr(name):
+    def attr(name: str) -> str | None:
         return _read_file(os.path.join(base, name))
 
     numa = attr('numa_node')
@@ -164,15 +173,15 @@ def read_function(root, address):
         numa_node=None if _int(numa, -1) < 0 else _int(numa))
 
 
-def _cpu_vendor(root):
-    text = _read(root, '/proc/cpuinfo', default='')
+def _cpu_vendor(root: str) -> str | None:
+    text = _read(root, '/proc/cpuinfo', default='') or ''
     for line in text.splitlines():
         if line.startswith('vendor_id'):
             return line.split(':', 1)[1].strip()
     return None
 
 
-def _modules_builtin(root, release):
+def _modules_builtin(root: str, release: str | None) -> set[str]:
     names = set()
     paths = [_path(root, '/lib/modules', release, 'modules.builtin')] \
         if release else []
@@ -190,7 +199,7 @@ def _modules_builtin(root, release):
     return names
 
 
-def _modprobe_lines(root):
+def _modprobe_lines(root: str) -> list[ModprobeLine]:
     lines = []
     for directory in ('/etc/modprobe.d', '/lib/modprobe.d',
                       '/usr/lib/modprobe.d'):
@@ -206,9 +215,9 @@ def _modprobe_lines(root):
     return lines
 
 
-def _os_ids(root):
+def _os_ids(root: str) -> list[str]:
     ids = []
-    text = _read(root, '/etc/os-release', default='')
+    text = _read(root, '/etc/os-release', default='') or ''
     for line in text.splitlines():
         key, _, value = line.partition('=')
         if key in ('ID', 'ID_LIKE'):
@@ -216,14 +225,14 @@ def _os_ids(root):
     return ids
 
 
-def _listdir(root, *parts):
+def _listdir(root: str, *parts: str) -> list[str]:
     try:
         return sorted(os.listdir(_path(root, *parts)))
     except OSError:
         return []
 
 
-def read_host(root='/'):
+def read_host(root: str = '/') -> HostFacts:
     """Everything the checks need, read once."""
     release = _read(root, '/proc/sys/kernel/osrelease')
     functions = {a: read_function(root, a)

@@ -29,6 +29,8 @@ gets its own verdict, and report the first failure as nova's.
 import dataclasses
 import json
 
+from gpupassthrough_osc import exceptions
+
 # nova/pci/request.py _ALIAS_SCHEMA; the enums come from
 # nova/objects/fields.py (vdpa is deliberately absent from device_type).
 DEVICE_TYPES = ('type-PCI', 'type-PF', 'type-VF')
@@ -130,9 +132,6 @@ class AliasConfig:
                     entry.name, (entry.numa_policy, []))
                 specs.append(entry.spec)
         return result
-
-    def names(self):
-        return {e.name for e in self.entries if e.name is not None}
 
 
 def _load_entry(raw):
@@ -272,5 +271,6 @@ def render(name, vendor_id, product_id, device_type=None, numa_policy=None):
         data['numa_policy'] = numa_policy
     entry = parse_config([json.dumps(data)]).entries[0]
     if entry.reason:
-        raise ValueError(f'alias {name} would be invalid: {entry.reason}')
+        raise exceptions.InvalidAlias(
+            f'alias {name} would be invalid: {entry.reason}')
     return json.dumps(data)

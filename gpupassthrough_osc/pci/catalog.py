@@ -69,7 +69,7 @@ def is_known_gpu(vendor_id, product_id):
 
 
 def alias_name(vendor_id, product_id):
-    """A readable alias name: the catalog's, else gpu<vendor><product>."""
+    """A readable alias name: the catalog's, else pci<vendor><product>."""
     key = (vendor_id.lower(), product_id.lower())
     if key in GPUS:
         return GPUS[key][1]

@@ -27,6 +27,8 @@ topology, which a flavor alone does not fix.
 
 import dataclasses
 
+from gpupassthrough_osc import exceptions
+
 PF = 'type-PF'
 VF = 'type-VF'
 PCI = 'type-PCI'
@@ -215,26 +217,26 @@ def recorded_device_type(pools, vendor_id, product_id):
     (nova/virt/libvirt/host.py ``_get_pcidev_info``); the A40's VFs carry
     the same product id as type-VF. One alias name has one device_type
     (nova/pci/request.py), so ids recorded as two types are refused.
-    Raises ValueError saying why.
+    Raises DeviceTypeError saying why.
     """
     recorded = sorted({p.dev_type for p in pools
                        if (p.vendor_id, p.product_id) ==
                        (vendor_id, product_id)})
     ids = f'{vendor_id}:{product_id}'
     if not recorded:
-        raise ValueError(
+        raise exceptions.DeviceTypeError(
             f'{ids} is not recorded in pci_devices of any cell: pass '
             f'--device-type, or check [pci] device_spec on the computes')
     if len(recorded) > 1:
-        raise ValueError(
+        raise exceptions.DeviceTypeError(
             f"{ids} is recorded as {' and '.join(recorded)}: one alias "
             f"cannot mean both (nova requires one device_type per alias "
             f"name); pass --device-type type-PF for whole GPUs or type-VF "
             f"for virtual functions, and use two alias names if both are "
             f"wanted")
     if recorded[0] == VDPA:
-        raise ValueError(f'{ids} is recorded as vdpa, which PCI aliases '
-                         f'cannot request')
+        raise exceptions.DeviceTypeError(
+            f'{ids} is recorded as vdpa, which PCI aliases cannot request')
     return recorded[0]
 
 

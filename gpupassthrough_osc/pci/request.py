@@ -30,6 +30,8 @@ what the operator meant (see :func:`check_sensible`).
 import dataclasses
 import re
 
+from gpupassthrough_osc import exceptions
+
 EXTRA_SPEC = 'pci_passthrough:alias'
 NUMA_AFFINITY_SPEC = 'hw:pci_numa_affinity_policy'
 
@@ -39,7 +41,7 @@ NOVA_VALUE_PATTERN = r'[^:]+:\d+(?:\s*,\s*[^:]+:\d+)*'
 FORMAT_HINT = 'NAME:COUNT[,NAME:COUNT...] (for example gpuA40:1)'
 
 
-class RequestError(ValueError):
+class RequestError(exceptions.GpuPassthroughError):
     """A ``pci_passthrough:alias`` value nova or this tool refuses."""
 
 

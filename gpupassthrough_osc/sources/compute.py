@@ -21,6 +21,8 @@ written here at the highest microversion the cloud offers, and callers keep
 their own client-side check for clouds older than 2.86.
 """
 
+from gpupassthrough_osc import exceptions
+
 # The first microversion at which nova validates extra specs itself.
 EXTRA_SPEC_VALIDATION_MICROVERSION = (2, 86)
 
@@ -60,3 +62,64 @@ def find_flavor(compute, name_or_id):
 def flavors_with_specs(compute):
     """Every flavor, with its extra specs (included from 2.61 on)."""
     return compute.flavors(details=True, is_public=None)
+
+
+class ComputeAuthError(exceptions.SourceError):
+    """The cloud refused the credentials, or they are incomplete."""
+
+
+class ComputeApiError(exceptions.SourceError):
+    """The compute API could not be reached or answered with an error."""
+
+
+def connect(options, config):
+    """An authenticated connection, for a command that runs without auth.
+
+    The audit declares ``auth_required = False`` (nova's API database
+    usually gives the flavors), so OSC has not authenticated. This
+    resolves the cloud from the same clouds.yaml, ``OS_*`` variables and
+    ``--os-*`` options (``options``: the OSC shell's parsed global
+    options) the way osc-lib does for a command that requires auth
+    (``OSC_Config.get_one(validate=True)``, password prompt included),
+    with the auth type and interface OSC settled on by default
+    (``config``: ``ClientManager.get_configuration()``), then connects
+    with openstacksdk: public API only, no ClientManager internals.
+    """
+    import openstack
+    from osc_lib.cli import client_config
+    from osc_lib import shell
+
+    defaults = {k: config[k] for k in ('auth_type', 'interface')
+                if config.get(k)}
+    region = client_config.OSC_Config(
+        pw_func=shell.prompt_for_password,
+        override_defaults=defaults).get_one(
+            cloud=options.cloud, argparse=options, validate=True)
+    return openstack.connection.Connection(config=region)
+
+
+def read_flavors(options, config):
+    """Every flavor with its extra specs, through :func:`connect`.
+
+    Raises ComputeAuthError when authentication fails, ComputeApiError
+    for any other failure of the cloud.
+    """
+    from keystoneauth1 import exceptions as ksa_exceptions
+    from openstack import exceptions as sdk_exceptions
+
+    try:
+        return list(flavors_with_specs(connect(options, config).compute))
+    except (ksa_exceptions.AuthorizationFailure, ksa_exceptions.Unauthorized,
+            ksa_exceptions.Forbidden, ksa_exceptions.OptionError,
+            ksa_exceptions.MissingAuthPlugin,
+            sdk_exceptions.ConfigException) as exc:
+        raise ComputeAuthError(
+            f'compute API: authentication failed: {exc}') from exc
+    except sdk_exceptions.HttpException as exc:
+        if exc.status_code in (401, 403):
+            raise ComputeAuthError(
+                f'compute API: authentication failed: {exc}') from exc
+        raise ComputeApiError(f'compute API: {exc}') from exc
+    except (ksa_exceptions.ClientException,
+            sdk_exceptions.SDKException) as exc:
+        raise ComputeApiError(f'compute API: {exc}') from exc

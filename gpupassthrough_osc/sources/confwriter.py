@@ -28,11 +28,13 @@ import re
 import shutil
 import tempfile
 
+from gpupassthrough_osc import exceptions
+
 _SECTION = re.compile(r'^\s*\[([^\]]+)\]\s*$')
 _ALIAS = re.compile(r'^\s*alias\s*=\s*(.*?)\s*$')
 
 
-class ConfWriteError(Exception):
+class ConfWriteError(exceptions.SourceError):
     pass
 
 

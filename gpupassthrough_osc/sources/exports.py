@@ -29,6 +29,7 @@ Column names are matched case-insensitively with blanks as underscores, so
 import json
 import re
 
+from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import pools as pci_pools
 
@@ -41,7 +42,7 @@ DEVICE_REQUIRED = ('compute_node_id', 'vendor_id', 'product_id', 'dev_type',
                    'status')
 
 
-class ExportError(Exception):
+class ExportError(exceptions.SourceError):
     """An export file that cannot be read; the message names file and line."""
 
 

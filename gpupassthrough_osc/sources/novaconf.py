@@ -23,6 +23,7 @@ directories and the old spellings behave as they do in nova.
 import dataclasses
 import os
 
+from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import scheduler
 
 DEFAULT_PATH = '/etc/nova/nova.conf'
@@ -35,7 +36,7 @@ DEPRECATED_NAMES = {
 }
 
 
-class NovaConfError(Exception):
+class NovaConfError(exceptions.SourceError):
     """A nova.conf that cannot be read or parsed."""
 
 
@@ -60,10 +61,6 @@ class NovaConf:
     # What this file sets that only a controller needs, e.g.
     # '[filter_scheduler] enabled_filters' (see pci.scheduler).
     controller_markers: list = dataclasses.field(default_factory=list)
-
-    @property
-    def label(self):
-        return self.path
 
 
 def _register(conf):

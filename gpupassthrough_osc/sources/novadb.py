@@ -25,6 +25,7 @@ import concurrent.futures
 import dataclasses
 import urllib.parse
 
+from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import pools as pci_pools
 
@@ -36,14 +37,8 @@ READ_TIMEOUT = 300
 SESSION_TMP_TABLE_SIZE = 256 * 1024 * 1024
 
 
-class DatabaseError(Exception):
+class DatabaseError(exceptions.SourceError):
     """A database that cannot be reached or read; never shows a password."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Cell:
-    name: str
-    url: str
 
 
 def mask(url):

@@ -14,8 +14,21 @@
 
 """Sphinx configuration for the release notes."""
 
+import logging
+
 project = 'gpupassthrough-osc Release Notes'
 copyright = '2026, gpupassthrough-osc developers'
-extensions = ['reno.sphinxext']
+extensions = ['openstackdocstheme', 'reno.sphinxext']
 master_doc = 'index'
-html_theme = 'alabaster'
+html_theme = 'openstackdocs'
+openstackdocs_repo_name = 'openstack/gpupassthrough-osc'
+openstackdocs_bug_project = 'gpupassthrough-osc'
+openstackdocs_bug_tag = 'releasenotes'
+openstackdocs_use_storyboard = False
+openstackdocs_auto_name = False
+html_theme_options = {'display_badge': False}
+
+# Without git (a build from an sdist) the theme warns that it cannot read
+# the commit id, which -W would make fatal; the footer just lacks it then.
+logging.getLogger('sphinx.openstackdocstheme.ext').addFilter(
+    lambda record: 'cannot get gitsha' not in record.getMessage())

@@ -197,6 +197,18 @@ class TestAuditOnNovaSchema(NovaTestCase):
                      if f['Code'] == 'FLAVOR_ALIAS_UNDEFINED']
         self.assertEqual(['flavor typo'], [f['Subject'] for f in undefined])
 
+    def test_compute_api_refusing_the_token_is_an_error(self):
+        # it used to become a NOTE and the audit passed without flavors
+        conf = os.path.join(self.nova.dir, 'aliases-only.conf')
+        with open(conf, 'w') as f:
+            f.write(f'[pci]\nalias = {A40}\n')
+        result = self.os('gpu', 'device', 'audit', '--nova-conf', conf,
+                         '--db-connection', self.nova.url('cell1'),
+                         token='not-a-user-project')
+        self.assertEqual(1, result.rc, result.stdout)
+        self.assertIn('compute API: authentication failed', result.stderr)
+        self.assertNotIn('Traceback', result.stderr)
+
     def test_select_only_user_reads_everything(self):
         cell1, cell2 = self.cells()
         node = cell2.add_node('gpu-v100s-01')

@@ -18,6 +18,7 @@ import json
 
 import testtools
 
+from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import alias
 
 
@@ -180,4 +181,5 @@ class TestRender(testtools.TestCase):
             alias.render('gpuA40', '10DE', '2235', 'type-PF'))
 
     def test_render_refuses_invalid(self):
-        self.assertRaises(ValueError, alias.render, 'a', '10de', 'xyz')
+        self.assertRaises(exceptions.InvalidAlias, alias.render, 'a', '10de',
+                          'xyz')

@@ -14,15 +14,24 @@
 
 """The nova.conf- and export-driven commands, in-process."""
 
+import configparser
+import importlib
 import os
+from unittest import mock
 
 import fixtures
+from keystoneauth1 import exceptions as ksa_exceptions
+from osc_lib import exceptions
+import testtools
 
 from gpupassthrough_osc.commands import alias
+from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.commands import device
+from gpupassthrough_osc import exceptions as gpu_exceptions
 from tests.unit import fakes
 
-EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', 'examples')
+REPO = os.path.join(os.path.dirname(__file__), '..', '..')
+EXAMPLES = os.path.join(REPO, 'examples')
 
 
 def example(name):
@@ -61,6 +70,132 @@ class TestAuditExitCode(fakes.TestCommand):
         self.assertEqual(0, cmd.run(self.check_parser(cmd, argv, [])))
         self.assertEqual(1, cmd.run(self.check_parser(
             cmd, argv + ['--fail-on', 'warning'], [])))
+
+
+class TestErrorMapping(fakes.TestCommand):
+
+    def test_every_command_maps_errors(self):
+        # a command added without @common.maps_errors would print a
+        # traceback for a nova.conf it cannot read
+        setup = configparser.ConfigParser()
+        setup.read(os.path.join(REPO, 'setup.cfg'))
+        commands = setup['entry_points']['openstack.gpu.v1'].strip(
+        ).splitlines()
+        self.assertGreater(len(commands), 10)
+        for entry in commands:
+            module, _, name = entry.split('=')[-1].strip().partition(':')
+            cls = getattr(importlib.import_module(module), name)
+            self.assertTrue(hasattr(cls.take_action, '__wrapped__'),
+                            f'{module}:{name}.take_action lacks '
+                            f'@common.maps_errors')
+
+    def test_package_error_becomes_one_line_command_error(self):
+        cause = gpu_exceptions.DeviceTypeError('10de:2235 is not recorded')
+        expected = testtools.ExpectedException(
+            exceptions.CommandError, '^10de:2235 is not recorded$')
+        with expected, common.command_errors():
+            raise cause
+
+    def test_cause_is_chained(self):
+        cause = gpu_exceptions.SourceError('db: gone')
+        try:
+            with common.command_errors('prefix: '):
+                raise cause
+        except exceptions.CommandError as exc:
+            self.assertIs(cause, exc.__cause__)
+            self.assertEqual('prefix: db: gone', str(exc))
+
+    def test_bugs_are_not_mapped(self):
+        def bug():
+            with common.command_errors():
+                raise ValueError('a bug')
+        self.assertRaises(ValueError, bug)
+
+    def test_streamed_rows_are_mapped(self):
+        bad = self.useFixture(fixtures.TempDir()).join('bad.txt')
+        with open(bad, 'w') as f:
+            f.write('not an export\n')
+        cmd = device.ListDevice(self.app, None)
+        _columns, rows = cmd.take_action(self.check_parser(
+            cmd, ['--pci-devices', bad], []))
+        self.assertRaises(exceptions.CommandError, list, rows)
+
+    def test_alias_create_unrecorded_ids(self):
+        cmd = alias.CreateAlias(self.app, None)
+        parsed = self.check_parser(cmd, [
+            'gpuX', '--vendor-id', '10de', '--product-id', 'ffff',
+            '--pci-devices', example('pci_devices.txt')], [])
+        exc = self.assertRaises(exceptions.CommandError, cmd.take_action,
+                                parsed)
+        self.assertIn('10de:ffff is not recorded', str(exc))
+        self.assertIsInstance(exc.__cause__, gpu_exceptions.DeviceTypeError)
+
+
+class TestAuditFlavorsFromTheCloud(fakes.TestCommand):
+    """No API database, a cloud configured: flavors from the compute API."""
+
+    def setUp(self):
+        super().setUp()
+        self.app.options = mock.Mock(cloud='nova')
+        self.config = {'auth': {'auth_url': 'http://keystone:5000/v3'}}
+        self.useFixture(fixtures.MockPatchObject(
+            self.app.client_manager, 'get_configuration',
+            return_value=self.config))
+        self.connect = self.useFixture(fixtures.MockPatch(
+            'gpupassthrough_osc.sources.compute.connect')).mock
+        self.cloud_compute = self.connect.return_value.compute
+
+    def audit(self):
+        cmd = device.AuditDevice(self.app, None)
+        columns, rows = cmd.take_action(self.check_parser(cmd, [
+            '--nova-conf', example('nova.conf'), '--pci-devices',
+            example('pci_devices.txt')], []))
+        return [dict(zip(columns, r)) for r in rows]
+
+    def test_flavors_read_with_the_shells_options(self):
+        self.cloud_compute.flavors.return_value = [fakes.make_flavor(
+            name='typo', extra_specs={'pci_passthrough:alias': 'gpuA4O:1'})]
+        codes = {r['Code'] for r in self.audit()}
+        self.connect.assert_called_once_with(self.app.options, self.config)
+        self.assertIn('FLAVOR_ALIAS_UNDEFINED', codes)
+
+    def test_auth_failure_is_an_error(self):
+        self.cloud_compute.flavors.side_effect = \
+            ksa_exceptions.Unauthorized('The request you have made '
+                                        'requires authentication.')
+        exc = self.assertRaises(exceptions.CommandError, self.audit)
+        self.assertIn('compute API: authentication failed', str(exc))
+
+    def test_unreachable_api_is_a_note(self):
+        self.cloud_compute.flavors.side_effect = \
+            ksa_exceptions.ConnectFailure('Unable to establish connection')
+        notes = [r['Message'] for r in self.audit() if r['Code'] == 'NOTE']
+        self.assertTrue(any('flavors skipped: compute API: Unable' in n
+                            for n in notes), notes)
+
+    def test_a_bug_is_not_hidden(self):
+        self.cloud_compute.flavors.side_effect = KeyError('id')
+        self.assertRaises(KeyError, self.audit)
+
+
+class TestDeviceList(fakes.TestCommand):
+
+    def test_summary_refuses_status(self):
+        cmd = device.ListDevice(self.app, None)
+        parsed = self.check_parser(cmd, [
+            '--summary', '--status', 'available', '--pci-devices',
+            example('pci_devices.txt')], [])
+        exc = self.assertRaises(exceptions.CommandError,
+                                cmd.take_action, parsed)
+        self.assertIn('--status does not apply to --summary', str(exc))
+
+    def test_summary_keeps_the_other_filters(self):
+        cmd = device.ListDevice(self.app, None)
+        columns, rows = cmd.take_action(self.check_parser(cmd, [
+            '--summary', '--vendor-id', '10DE', '--product-id', '2235',
+            '--pci-devices', example('pci_devices.txt')], []))
+        self.assertEqual({'2235'}, {r[columns.index('Product ID')]
+                                    for r in rows})
 
 
 class TestAliasCommands(fakes.TestCommand):
