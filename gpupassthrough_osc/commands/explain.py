@@ -26,9 +26,6 @@ from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.commands import inventory
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import explain
-from gpupassthrough_osc.pci import requestspec
-from gpupassthrough_osc.sources import exports
-from gpupassthrough_osc.sources import novadb
 from gpupassthrough_osc.sources import servers
 
 COLUMNS = ('Cell', 'Host', 'Matching', 'Free', 'Verdict', 'Step', 'Reason')
@@ -192,18 +189,17 @@ class ExplainServer(command.ShowOne):
         inventory.add_source_options(parser, flavors=False)
         return parser
 
+    @common.maps_errors
     def take_action(self, parsed_args):
         sources = inventory.Sources(self.app, parsed_args)
-        try:
-            server = _find_server(sources, parsed_args)
-        except (servers.ServerError, requestspec.RequestSpecError,
-                novadb.DatabaseError, exports.ExportError) as exc:
-            raise exceptions.CommandError(str(exc)) from exc
+        server = _find_server(sources, parsed_args)
         spec = server.request_spec
         notes = list(server.notes)
         hosts, cause = None, None
         if spec and spec.flavor:
-            data = sources.inventory(with_flavors=False)
+            pools, nodes, _leaks = sources.device_data(with_leaks=False)
+            data = audit.Inventory(confs=sources.confs, pools=pools,
+                                   nodes=nodes, notes=list(sources.notes))
             notes += data.notes
             flavor = audit.Flavor(spec.flavor.flavorid or '',
                                   spec.flavor.name or '(unnamed)',

@@ -118,6 +118,7 @@ def _first_refusal(pools: list[dict], request: pci_request.AliasRequest,
                    specs: list) -> tuple[str, str] | None:
     """The first pool filter after which ``request`` cannot be met."""
     have = sum(p['count'] for p in pools)
+    pools_in = pools
     for name, step in pci_pools.FILTERS:
         before = sum(p['count'] for p in pools)
         pools = step(pools, specs)
@@ -125,10 +126,8 @@ def _first_refusal(pools: list[dict], request: pci_request.AliasRequest,
         if after >= request.count:
             continue
         if name == 'spec':
-            return name, (f'needs {request}; none of the {have} device(s) '
-                          f'here matches alias {request.name}'
-                          if not after else
-                          f'needs {request}; {after} device(s) match')
+            return name, _spec_refusal(pools_in, request, specs, have,
+                                       after)
         return name, (f'needs {request}; nova drops {before - after} of '
                       f'the {before} matching device(s) as {name}' +
                       (' (the alias lacks "device_type": "type-PF")'
@@ -136,12 +135,32 @@ def _first_refusal(pools: list[dict], request: pci_request.AliasRequest,
     return None
 
 
+def _loose(spec):
+    return {k: v for k, v in spec.items() if k != 'dev_type'}
+
+
+def _spec_refusal(pools, request, specs, have, after):
+    if after:
+        return f'needs {request}; {after} device(s) match'
+    recorded = sorted({p['dev_type'] for p in pci_pools.filter_for_spec(
+        pools, [_loose(s) for s in specs])})
+    wanted = sorted({s['dev_type'] for s in specs if s.get('dev_type')})
+    if recorded and wanted:
+        return (f"needs {request}; alias {request.name} asks for "
+                f"device_type {', '.join(wanted)} but nova recorded these "
+                f"devices as {', '.join(recorded)}")
+    return (f'needs {request}; none of the {have} device(s) here matches '
+            f'alias {request.name}')
+
+
 def _host_verdict(inventory, key, pools, requests, wanted) -> HostVerdict:
     cell, _node_id = key
     usable = [p.nova_pool(p.usable) for p in pools]
     free = [p.nova_pool(p.available) for p in pools]
+    # the devices the aliases' ids point at, whatever their dev_type, so a
+    # host whose GPUs nova recorded with another dev_type is listed too
     near = [p for p in pools if pci_pools.prop_match(
-        p.nova_pool(1), [pci_pools.without_ignored(s)
+        p.nova_pool(1), [pci_pools.without_ignored(_loose(s))
                          for _c, specs in wanted for s in specs])]
     row = dict(cell=cell, host=inventory.host(*key),
                matching=sum(p.usable for p in near),
@@ -270,7 +289,10 @@ def matching_cause(result: Explanation, fault: str | None) -> str:
         code, message = next(iter(refusals.items()))
         return f'matches: {message} ({code})'
     refused = [r for r in result.hosts if not r.fits_now]
-    if refused and len(refused) == len(result.hosts):
+    if not result.hosts:
+        return (f'matches: no host holds a device the aliases name '
+                f'({result.unlisted} host(s) checked)')
+    if len(refused) == len(result.hosts):
         steps = {}
         for row in refused:
             steps.setdefault(row.step, []).append(row)

@@ -40,6 +40,8 @@ import dataclasses
 import json
 from typing import Any, Mapping
 
+from gpupassthrough_osc import exceptions as gpu_exceptions
+
 OBJECT_NAME = 'RequestSpec'
 _NAME = 'nova_object.name'
 _VERSION = 'nova_object.version'
@@ -50,7 +52,7 @@ _DATA = 'nova_object.data'
 Spec = dict[str, str | None]
 
 
-class RequestSpecError(Exception):
+class RequestSpecError(gpu_exceptions.GpuPassthroughError):
     """A request spec not in nova's format; one line naming the instance."""
 
 

@@ -30,6 +30,7 @@ import json
 import re
 import uuid as uuidlib
 
+from gpupassthrough_osc import exceptions as gpu_exceptions
 from gpupassthrough_osc.pci import requestspec
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import novadb
@@ -44,7 +45,7 @@ SHOW_COMMAND = 'openstack server show SERVER -f json'
 _FLAVOR_NAME_ID = re.compile(r'^(.*) \(([^()]*)\)$')
 
 
-class ServerError(Exception):
+class ServerError(gpu_exceptions.SourceError):
     """A server that cannot be found or named uniquely; one line."""
 
 

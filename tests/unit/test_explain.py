@@ -67,6 +67,10 @@ class TestExplainFlavor(testtools.TestCase):
                                    device_type='type-PF'))],
                      [t.pool(1, '1df6', 'type-PCI')], all_hosts=True)
         self.assertEqual('spec', by_host(result)['gpu1'].step)
+        self.assertIn('asks for device_type type-PF but nova recorded '
+                      'these devices as type-PCI',
+                      by_host(result)['gpu1'].reason)
+        self.assertEqual(1, by_host(result)['gpu1'].matching)
         self.assertEqual('spec', by_host(result)['gpu2'].step)
 
     def test_two_requests_must_share_a_host(self):
