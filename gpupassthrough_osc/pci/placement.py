@@ -153,11 +153,43 @@ def flavors_without_candidates(inventory: 'audit.Inventory') -> list:
                     f'[filter_scheduler] pci_in_placement is on: {problem}; '
                     f'placement returns no allocation candidate and every '
                     f'boot ends in "No valid host was found"',
-                    'make the alias resource_class/traits equal what the '
-                    '[pci] device_spec entry gives the devices (or drop '
-                    'them from the alias), then restart nova-api'))
+                    _fix(inventory, configs[0][1], request.name, entries)))
                 break
     return findings
+
+
+def _fix(inventory, config, name, entries) -> str:
+    """The alias line asking for what the devices' providers offer.
+
+    The alias's ids pick the devices; when their providers share one
+    resource class, the alias asks for it and for only the traits they
+    carry. Otherwise, say what to align.
+    """
+    generic = ('make the alias resource_class/traits equal what the [pci] '
+               'device_spec entry gives the devices (or drop them from the '
+               'alias), then restart nova-api')
+    entry = next((e for e in config.entries if e.name == name), None)
+    if entry is None or entries is None:
+        return generic
+    alias = json.loads(entry.raw)
+    ids = {k: alias[k] for k in ('vendor_id', 'product_id') if k in alias}
+    offered = {}
+    for pool in inventory.pools:
+        if all(getattr(pool, k).lower() == str(v).lower()
+               for k, v in ids.items()):
+            provider = provider_of(pool, entries)
+            if provider:
+                offered.setdefault(provider[0], set()).update(provider[1])
+    if len(offered) != 1:
+        return generic
+    (rc, offered_traits), = offered.items()
+    fixed = dict(alias, resource_class=rc)
+    kept = [tr for tr in traits(alias.get('traits')) if tr in offered_traits]
+    fixed.pop('traits', None)
+    if kept:
+        fixed['traits'] = ','.join(sorted(kept))
+    return ('in [pci] on nova-api hosts and every compute: alias = '
+            f'{json.dumps(fixed)}, then restart nova-api and nova-compute')
 
 
 def _unplaceable(inventory, specs, entries) -> str | None:

@@ -374,7 +374,7 @@ SCENARIOS = [
         device_spec=(json.dumps({'vendor_id': '10de', 'product_id': '1df6',
                                  'resource_class': 'CUSTOM_GPU_V100S'}),),
         report_in_placement=True, pci_in_placement=True,
-        causes={'gpu.v100s': (NO_CANDIDATE,)}),
+        causes={'gpu.v100s': (NO_CANDIDATE,)}, fix=True),
     Scenario(
         'placement_trait_missing',
         'alias asks for a trait the device_spec does not give',
@@ -382,7 +382,7 @@ SCENARIOS = [
         (alias('v100s', '10de', '1df6', traits='CUSTOM_NVLINK'),),
         {'gpu.v100s': pci('v100s:1')}, {'gpu.v100s': NO_VALID_HOST},
         report_in_placement=True, pci_in_placement=True,
-        causes={'gpu.v100s': (NO_CANDIDATE,)}),
+        causes={'gpu.v100s': (NO_CANDIDATE,)}, fix=True),
     # --- capacity ---------------------------------------------------------
     Scenario(
         'host_already_full', 'the only V100S is taken by a running server',

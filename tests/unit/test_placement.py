@@ -87,6 +87,20 @@ class TestFlavorsWithoutCandidates(testtools.TestCase):
                                      'product_id': '1df6',
                                      'resource_class': 'CUSTOM_GPU_V100S'}])))
 
+    def test_fix_asks_for_what_the_providers_offer(self):
+        nova_conf = conf(
+            t.alias('v', product_id='1df6', traits='CUSTOM_NVLINK,blue'),
+            device_spec=[{'vendor_id': '10de', 'product_id': '1df6',
+                          'resource_class': 'gpu', 'traits': 'blue'}])
+        inventory = audit.Inventory(confs=[nova_conf], pools=[V100S],
+                                    nodes=t.nodes('gpu1'),
+                                    flavors=[t.flavor('v:1')])
+        fix = placement.flavors_without_candidates(inventory)[0].fix
+        line = json.loads(fix.split('alias = ', 1)[1].split('}', 1)[0] + '}')
+        self.assertEqual({'name': 'v', 'vendor_id': '10de',
+                          'product_id': '1df6', 'resource_class': 'CUSTOM_GPU',
+                          'traits': 'CUSTOM_BLUE'}, line)
+
     def test_ids_alias_misses_a_custom_device_class(self):
         self.assertEqual(
             [('FLAVOR_PLACEMENT_NO_CANDIDATE', 'flavor gpu')],
