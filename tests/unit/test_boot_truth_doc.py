@@ -14,23 +14,14 @@
 
 """doc/source/boot-truth.rst is what the boot-truth scenarios say."""
 
-import importlib.util
 import os
 
 import testtools
 
+from tests.functional_boot import doc
 from tests.functional_boot import scenarios
 
 REPO = os.path.join(os.path.dirname(__file__), '..', '..')
-
-
-def _table_tool():
-    spec = importlib.util.spec_from_file_location(
-        'boot_truth_table', os.path.join(REPO, 'tools',
-                                         'boot-truth-table.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class TestBootTruthDoc(testtools.TestCase):
@@ -39,8 +30,8 @@ class TestBootTruthDoc(testtools.TestCase):
         with open(os.path.join(REPO, 'doc', 'source',
                                'boot-truth.rst')) as f:
             self.assertEqual(
-                _table_tool().render(), f.read(),
-                'run: python tools/boot-truth-table.py > '
+                doc.render(), f.read(),
+                'run: python -m tests.functional_boot.doc > '
                 'doc/source/boot-truth.rst')
 
     def test_at_least_thirty_scenarios_each_named_once(self):
