@@ -18,6 +18,7 @@ import logging
 
 from osc_lib import exceptions
 
+from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import novaconf
 
 
@@ -42,7 +43,9 @@ def load_nova_confs(paths):
     try:
         return novaconf.load_all(novaconf.default_paths(paths))
     except novaconf.NovaConfError as exc:
-        raise exceptions.CommandError(str(exc))
+        # oslo.config quotes a line it cannot parse, a [database]
+        # connection too; --debug prints the chain, so it ends here
+        raise exceptions.CommandError(dburl.mask(exc)) from None
 
 
 class FailOn:

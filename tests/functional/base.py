@@ -50,14 +50,14 @@ class Result:
 
 class OpenStackTestCase(testtools.TestCase):
 
-    def openstack(self, *args, env=None, check=None):
+    def openstack(self, *args, env=None, check=None, timeout=300):
         """Run `openstack ARGS`, with no cloud credentials unless given."""
         clean = {k: v for k, v in os.environ.items()
                  if not k.startswith('OS_')}
         clean.update(env or {})
         proc = subprocess.run(
             [openstack_executable(), *args], capture_output=True,
-            text=True, env=clean, timeout=300)
+            text=True, env=clean, timeout=timeout)
         result = Result(proc)
         if check is not None:
             self.assertEqual(

@@ -1,0 +1,223 @@
+#    Copyright 2026 gpupassthrough-osc developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+
+"""A database that fails: never hang, never show a password.
+
+Every error path an operator can provoke, through the real `openstack`
+executable: a silent endpoint (accepts, never answers), a scheme
+forgotten, a malformed URL, an unreachable host, a wrong password, an
+unknown database, a cell URL from cell_mappings, a nova.conf that cannot
+be parsed, a clouds.yaml value.
+"""
+
+import os
+import socket
+import time
+
+import fixtures
+
+from gpupassthrough_osc.sources import novadb
+from tests.functional import base
+from tests.functional import mariadb
+from tests.functional import novadata
+
+MARK = 'Pw0MARKnever'
+
+COMMANDS = (
+    ('device', 'audit'),
+    ('device', 'list'),
+    ('device', 'list', '--summary'),
+    ('alias', 'create', 'gpuA40', '--vendor-id', '10de', '--product-id',
+     '2235'),
+)
+
+
+def silent_endpoint(test):
+    """A TCP listener that completes the connect and never says a word.
+
+    The kernel accepts into the backlog; nothing ever reads or writes,
+    as with a load-balancer VIP whose backend is down.
+    """
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    sock.listen(64)
+    test.addCleanup(sock.close)
+    return sock.getsockname()[1]
+
+
+class FailureTestCase(base.OpenStackTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, 'w') as f:
+            f.write(text)
+        return path
+
+    def assertHidden(self, result, marker=MARK):
+        """The marker in no line of ours.
+
+        With --debug OSC itself echoes its command line ("START with
+        options"); that line is OSC's, every other one is checked.
+        """
+        ours = [line for line in (result.stdout + result.stderr).splitlines()
+                if not line.startswith('START with options')]
+        for line in ours:
+            self.assertNotIn(marker, line)
+
+
+class TestSilentDatabase(FailureTestCase):
+
+    def timed(self, *args, **kw):
+        start = time.monotonic()
+        result = self.openstack(*args, **kw)
+        return result, time.monotonic() - start
+
+    def test_gives_up_within_the_connect_timeout(self):
+        port = silent_endpoint(self)
+        url = f'mysql+pymysql://nova:{MARK}@127.0.0.1:{port}/nova'
+        for command in COMMANDS[:2]:
+            # start-up and a refused connection: what is not the timeout
+            _refused, baseline = self.timed(
+                'gpu', *command, '--db-connection',
+                'mysql+pymysql://nova@127.0.0.1:1/nova')
+            result, elapsed = self.timed(
+                'gpu', *command, '--db-connection', url, '--db-timeout',
+                '2', timeout=baseline + 2 + 5)
+            self.assertCleanError(result, f'127.0.0.1:{port}',
+                                  'did not answer within 2 s')
+            self.assertHidden(result)
+            self.assertLess(elapsed, baseline + 2 + 1, result.stderr)
+
+    def test_default_and_clouds_yaml_timeout(self):
+        port = silent_endpoint(self)
+        url = f'mysql+pymysql://nova@127.0.0.1:{port}/nova'
+        result = self.openstack('gpu', 'device', 'list', '--db-connection',
+                                url, timeout=novadb.CONNECT_TIMEOUT + 10)
+        self.assertCleanError(
+            result, f'within {novadb.CONNECT_TIMEOUT:g} s')
+        clouds = self.write('clouds.yaml', (
+            'clouds:\n  lab:\n    auth_type: none\n'
+            '    endpoint: http://127.0.0.1:9/\n'
+            '    gpu_db_timeout_seconds: 1\n'))
+        result = self.openstack(
+            '--os-cloud', 'lab', 'gpu', 'device', 'list', '--db-connection',
+            url, env={'OS_CLIENT_CONFIG_FILE': clouds},
+            timeout=novadb.CONNECT_TIMEOUT + 10)
+        self.assertCleanError(result, 'within 1 s')
+
+    def test_bad_timeout_value(self):
+        result = self.openstack('gpu', 'device', 'list', '--db-timeout',
+                                '0')
+        self.assertNotEqual(0, result.rc)
+        self.assertIn('not a number of seconds above 0', result.stderr)
+
+    def test_a_query_that_does_not_answer_hits_the_read_timeout(self):
+        cell = novadata.Cell(mariadb.server())
+        conn = novadb.Connection(cell.url(),
+                                 timeouts=novadb.Timeouts(connect=5, read=1))
+        self.addCleanup(conn.close)
+        start = time.monotonic()
+        exc = self.assertRaises(novadb.DatabaseError, conn.query,
+                                'SELECT SLEEP(10)')
+        self.assertLess(time.monotonic() - start, 3)
+        self.assertIn('did not answer a query within 1 s', str(exc))
+        self.assertNotIn(mariadb.ADMIN_PASSWORD, str(exc))
+
+
+class TestPasswordNeverShown(FailureTestCase):
+    """A marker password through every command and every error path."""
+
+    def error_paths(self):
+        server = mariadb.server()
+        cell = novadata.Cell(server)
+        silent = silent_endpoint(self)
+        return {
+            'scheme forgotten': f'reader:{MARK}@127.0.0.1/nova',
+            'other scheme': f'postgresql://nova:{MARK}@127.0.0.1/nova',
+            'malformed port': f'mysql+pymysql://nova:{MARK}@127.0.0.1:x/n',
+            'unencoded /': f'mysql+pymysql://nova:{MARK}/x@127.0.0.1:1/n',
+            'unreachable': f'mysql+pymysql://nova:{MARK}@127.0.0.1:1/nova',
+            'wrong password': cell.url(password=MARK),
+            'unknown database': server.url('no_such_db'),
+            'silent': f'mysql+pymysql://nova:{MARK}@127.0.0.1:{silent}/n',
+        }
+
+    def test_every_command_every_error(self):
+        for path, url in self.error_paths().items():
+            for command in COMMANDS:
+                result = self.openstack('gpu', *command, '--db-connection',
+                                        url, '--db-timeout', '1')
+                self.assertNotEqual(0, result.rc, (path, command))
+                self.assertNotIn('Traceback', result.stderr)
+                self.assertHidden(result)
+                self.assertHidden(result, mariadb.ADMIN_PASSWORD)
+            # --debug: the URL from the environment, so that OSC's echo of
+            # its command line holds no password either
+            result = self.openstack(
+                '--debug', 'gpu', 'device', 'list', '--db-timeout', '1',
+                env={'GPUPASSTHROUGH_DB_CONNECTION': url})
+            self.assertNotEqual(0, result.rc, path)
+            self.assertHidden(result)
+            self.assertHidden(result, mariadb.ADMIN_PASSWORD)
+            result = self.openstack('--debug', 'gpu', 'device', 'audit',
+                                    '--db-connection', url,
+                                    '--db-timeout', '1')
+            self.assertHidden(result)
+            self.assertHidden(result, mariadb.ADMIN_PASSWORD)
+
+    def test_nova_conf_values(self):
+        conf = self.write('nova.conf', (
+            f'[database]\nconnection = reader:{MARK}@127.0.0.1/nova\n'
+            f'[api_database]\nconnection = mysql+pymysql://api:{MARK}'
+            f'@127.0.0.1:1/nova_api\n'))
+        # oslo.config quotes the line it cannot parse
+        broken = self.write('broken.conf', (
+            f'[database]\n  connection = mysql://nova:{MARK}@db/nova\n'))
+        for debug in ((), ('--debug',)):
+            for path in (conf, broken):
+                result = self.openstack(*debug, 'gpu', 'device', 'audit',
+                                        '--nova-conf', path)
+                self.assertNotEqual(0, result.rc, result.stderr)
+                self.assertHidden(result)
+
+    def test_cell_url_from_cell_mappings(self):
+        server = mariadb.server()
+        api = novadata.ApiDb(server)
+        api.map_cell('cell1', f'mysql+pymysql://nova:{MARK}@127.0.0.1:1/c1')
+        for debug in ((), ('--debug',)):
+            result = self.openstack(
+                *debug, 'gpu', 'device', 'audit',
+                env={'GPUPASSTHROUGH_API_DB_CONNECTION': api.url()})
+            self.assertNotEqual(0, result.rc)
+            self.assertIn('cell cell1', result.stderr)
+            self.assertHidden(result)
+            self.assertHidden(result, mariadb.ADMIN_PASSWORD)
+
+    def test_clouds_yaml_value(self):
+        clouds = self.write('clouds.yaml', (
+            'clouds:\n  lab:\n    auth_type: none\n'
+            '    endpoint: http://127.0.0.1:9/\n'
+            f'    gpu_db_connection: "reader:{MARK}@127.0.0.1/nova"\n'))
+        result = self.openstack(
+            '--os-cloud', 'lab', 'gpu', 'device', 'list',
+            env={'OS_CLIENT_CONFIG_FILE': clouds})
+        self.assertNotEqual(0, result.rc)
+        # the warning that OSC itself shows such values with --debug
+        self.assertIn('configuration show', result.stderr)
+        self.assertHidden(result)
