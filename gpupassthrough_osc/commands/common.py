@@ -18,6 +18,7 @@ import logging
 
 from osc_lib import exceptions
 
+from gpupassthrough_osc import plugin
 from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import novaconf
 
@@ -46,6 +47,19 @@ def load_nova_confs(paths):
         # oslo.config quotes a line it cannot parse, a [database]
         # connection too; --debug prints the chain, so it ends here
         raise exceptions.CommandError(dburl.mask(exc)) from None
+
+
+class ApiTimeout:
+    """Mixin for commands that call the compute API: every call bounded.
+
+    cliff makes the command, then OSC makes the cloud config the session
+    and the token request use (``prepare_to_run_command``), then the
+    parser: only the constructor still comes early enough.
+    """
+
+    def __init__(self, app, app_args, cmd_name=None):
+        super().__init__(app, app_args, cmd_name)
+        plugin.bound_api_calls(app)
 
 
 class FailOn:

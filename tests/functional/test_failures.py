@@ -13,7 +13,7 @@
 #    under the License.
 
 
-"""A database that fails: never hang, never show a password.
+"""A database or API that fails: never hang, never show a password.
 
 Every error path an operator can provoke, through the real `openstack`
 executable: a silent endpoint (accepts, never answers), a scheme
@@ -28,6 +28,7 @@ import time
 
 import fixtures
 
+from gpupassthrough_osc import plugin
 from gpupassthrough_osc.sources import novadb
 from tests.functional import base
 from tests.functional import mariadb
@@ -138,6 +139,51 @@ class TestSilentDatabase(FailureTestCase):
         self.assertLess(time.monotonic() - start, 3)
         self.assertIn('did not answer a query within 1 s', str(exc))
         self.assertNotIn(mariadb.ADMIN_PASSWORD, str(exc))
+
+
+class TestSilentApi(FailureTestCase):
+
+    def clouds(self, port):
+        return self.write('clouds.yaml', (
+            f'clouds:\n  lab:\n    auth:\n'
+            f'      auth_url: http://127.0.0.1:{port}/v3\n'
+            f'      username: u\n      password: {MARK}\n'
+            f'      project_name: p\n      user_domain_name: Default\n'
+            f'      project_domain_name: Default\n'))
+
+    def test_identity_and_compute_calls_time_out(self):
+        # OSC leaves api_timeout unset; the plugin's default bounds the
+        # identity discovery and the token request OSC makes first
+        env = {plugin.API_TIMEOUT_ENV: '1'}
+        for command in (('flavor', 'list'), ('flavor', 'show', 'x')):
+            start = time.monotonic()
+            self.openstack('--os-cloud', 'lab', 'gpu', *command, env=dict(
+                env, OS_CLIENT_CONFIG_FILE=self.clouds(1)))
+            baseline = time.monotonic() - start
+            port = silent_endpoint(self)
+            start = time.monotonic()
+            result = self.openstack(
+                '--os-cloud', 'lab', 'gpu', *command, timeout=baseline + 10,
+                env=dict(env, OS_CLIENT_CONFIG_FILE=self.clouds(port)))
+            elapsed = time.monotonic() - start
+            self.assertNotEqual(0, result.rc)
+            self.assertIn(f'127.0.0.1:{port}/v3/auth/tokens timed out',
+                          result.stderr)
+            self.assertHidden(result)
+            # two calls of 1 s (version discovery, then the token), a
+            # second of slack each
+            self.assertLess(elapsed, baseline + 2 * (1 + 1), result.stderr)
+
+    def test_audit_notes_the_timeout_and_goes_on(self):
+        conf = self.write('nova.conf', '[pci]\n')
+        result = self.openstack(
+            '--os-cloud', 'lab', 'gpu', 'device', 'audit', '--no-db',
+            '--nova-conf', conf, '-f', 'value', timeout=20,
+            env={plugin.API_TIMEOUT_ENV: '1',
+                 'OS_CLIENT_CONFIG_FILE': self.clouds(silent_endpoint(self))})
+        self.assertEqual(0, result.rc, result.stderr)
+        self.assertIn('flavors skipped: compute API', result.stdout)
+        self.assertIn('timed out', result.stdout)
 
 
 class TestPasswordNeverShown(FailureTestCase):
