@@ -28,6 +28,7 @@ gets its own verdict, and report the first failure as nova's.
 
 import dataclasses
 import json
+import re
 
 # nova/pci/request.py _ALIAS_SCHEMA; the enums come from
 # nova/objects/fields.py (vdpa is deliberately absent from device_type).
@@ -54,6 +55,7 @@ ALIAS_SCHEMA = {
 }
 
 DEFAULT_NUMA_POLICY = 'legacy'
+_NAME_IN_TEXT = re.compile(r'"name"\s*:\s*"([^"\\]{1,256})"')
 
 
 @dataclasses.dataclass
@@ -260,6 +262,12 @@ def parse_config(lines, source='', pci_in_placement=False):
             entry.stage = 'ids'
     return AliasConfig(entries=entries, source=source,
                        pci_in_placement=pci_in_placement)
+
+
+def name_in(raw: str) -> str | None:
+    """The ``"name"`` a line nova cannot parse seems to give, for reports."""
+    match = _NAME_IN_TEXT.search(raw)
+    return match.group(1) if match else None
 
 
 def render(name, vendor_id, product_id, device_type=None, numa_policy=None):

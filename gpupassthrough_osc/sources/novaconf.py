@@ -23,6 +23,8 @@ directories and the old spellings behave as they do in nova.
 import dataclasses
 import os
 
+from gpupassthrough_osc.sources import conflines
+
 DEFAULT_PATH = '/etc/nova/nova.conf'
 
 # Old option names nova still reads, and what replaced them.
@@ -50,6 +52,9 @@ class NovaConf:
     api_database_connection: str | None = None
     # (section, old option, new name) for options set under an old name.
     deprecated: list = dataclasses.field(default_factory=list)
+    # (file, line) of each alias / device_spec value; None where unknown
+    alias_lines: list = dataclasses.field(default_factory=list)
+    device_spec_lines: list = dataclasses.field(default_factory=list)
 
     @property
     def label(self):
@@ -119,10 +124,15 @@ def load(path):
     try:
         conf(args=[], project='nova', default_config_files=files,
              default_config_dirs=[], use_env=False)
+        alias, device_spec = list(conf.pci.alias), list(conf.pci.device_spec)
+        alias_lines, device_spec_lines = conflines.locations(
+            files, alias, device_spec)
         return NovaConf(
             path=path,
-            alias=list(conf.pci.alias),
-            device_spec=list(conf.pci.device_spec),
+            alias=alias,
+            device_spec=device_spec,
+            alias_lines=alias_lines,
+            device_spec_lines=device_spec_lines,
             report_in_placement=conf.pci.report_in_placement,
             pci_in_placement=conf.filter_scheduler.pci_in_placement,
             database_connection=conf.database.connection,
