@@ -33,6 +33,7 @@ doc/source/performance.rst with the machine it ran on.
 """
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -254,6 +255,37 @@ def baseline(server, cloud, repeat):
     return statistics.median(walls), statistics.median(rss)
 
 
+def alias_list(workdir, lines, repeat):
+    """`gpu alias list` and a config-only audit on LINES alias lines.
+
+    Returns (alias list s, audit s, alias list s on one line): the last is
+    the start-up the first two pay too. Every fourth name has a second
+    entry (alternatives), as fleets with several models per alias do.
+    """
+    big = os.path.join(workdir, f'nova-{lines}-aliases.conf')
+    with open(big, 'w') as f:
+        f.write('[pci]\n')
+        for n in range(lines):
+            name = f'gpu{n - n % 2 if n % 4 < 2 else n}'
+            f.write('alias = ' + json.dumps({
+                'name': name, 'vendor_id': '10de',
+                'product_id': f'{n % 65536:04x}',
+                'device_type': 'type-PF'}) + '\n')
+    small = os.path.join(workdir, 'nova-1-alias.conf')
+    with open(small, 'w') as f:
+        f.write('[pci]\nalias = {"name": "a", "vendor_id": "10de", '
+                '"product_id": "2235"}\n')
+
+    def alias_list_of(conf):
+        return measure([OPENSTACK, 'gpu', 'alias', 'list', '--nova-conf',
+                        conf, '-f', 'value'], repeat)[0]
+
+    audit = measure([OPENSTACK, 'gpu', 'device', 'audit', '--no-db',
+                     '--nova-conf', big, '-f', 'value', '--fail-on',
+                     'never'], repeat)[0]
+    return alias_list_of(big), audit, alias_list_of(small)
+
+
 def plugin_import_ms():
     """Self time of importing gpupassthrough_osc.plugin (-X importtime)."""
     proc = subprocess.run(
@@ -315,6 +347,9 @@ def main():
     parser.add_argument('--cells-size', type=int, default=100000,
                         help='rows per cell for the 1-vs-4-cells check '
                              '(0: skip)')
+    parser.add_argument('--alias-lines', type=int, default=20000,
+                        help='[pci] alias lines for the parsing check '
+                             '(0: skip)')
     parser.add_argument('--write-doc', action='store_true',
                         help=f'write the table to {DOC}')
     args = parser.parse_args()
@@ -349,12 +384,16 @@ def main():
                     '--fail-on', 'never', '--nova-conf']
             cells = (measure(argv + [one.conf], args.repeat)[0],
                      measure(argv + [four.conf], args.repeat)[0])
+        aliases = None
+        if args.alias_lines:
+            aliases = (args.alias_lines,
+                       *alias_list(workdir, args.alias_lines, args.repeat))
         with_plugin, without = version_with_and_without(max(args.repeat, 5))
         import_ms = plugin_import_ms()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     text = report(rows, cells, with_plugin, without, import_ms,
-                  args.cells_size)
+                  args.cells_size, aliases)
     print(text)
     if args.write_doc:
         with open(DOC, 'w') as f:
@@ -373,7 +412,8 @@ def rst_table(header, rows):
     return text + [rule]
 
 
-def report(rows, cells, with_plugin, without, import_ms, cells_size):
+def report(rows, cells, with_plugin, without, import_ms, cells_size,
+           aliases=None):
     header = ['rows', 'live rows', 'hosts', 'load s', 'audit s',
               'audit MiB', 'summary s', 'list s', 'list MiB', 'mysql -B s']
     lines = rst_table(header, [
@@ -404,6 +444,12 @@ def report(rows, cells, with_plugin, without, import_ms, cells_size):
         checks.append(f'4 cells of {cells_size} rows vs 1 cell of '
                       f'{cells_size}: {cells[1]:.2f}s vs {cells[0]:.2f}s '
                       f'({cells[1] / cells[0]:.2f}x; target <= 1.5x)')
+    if aliases:
+        count, listing, audit, startup = aliases
+        checks.append(f'alias list of {count} [pci] alias lines: '
+                      f'{listing:.2f}s, {listing - startup:+.2f}s on top of '
+                      f'the same command on one line (target < 2 s); '
+                      f'config-only audit of them: {audit:.2f}s')
     if without:
         checks.append(f'openstack --version: {with_plugin:.3f}s with the '
                       f'plugin, {without:.3f}s without '
