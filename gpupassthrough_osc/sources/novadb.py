@@ -73,7 +73,7 @@ def connect_args(url, timeouts=Timeouts()):
     ``mysql+pymysql://user:pass@host:port/db?charset=utf8&unix_socket=...
     &read_default_file=/etc/my.cnf`` as nova.conf writes it.
     """
-    parts = urllib.parse.urlsplit(url)
+    parts = _split(url)
     if not parts.scheme.startswith('mysql'):
         raise DatabaseError(
             f'{mask(url)}: only mysql/mariadb URLs are supported '
@@ -86,17 +86,10 @@ def connect_args(url, timeouts=Timeouts()):
             'connect_timeout': timeouts.connect,
             'read_timeout': timeouts.connect,
             'write_timeout': timeouts.connect}
-    try:
-        if parts.hostname:
-            args['host'] = parts.hostname
-        if parts.port:
-            args['port'] = parts.port
-    except ValueError:
-        # urllib's message quotes what it took for the port, which is part
-        # of the password when that holds an unencoded '/'
-        raise DatabaseError(
-            f'{mask(url)}: the port is not a number (write a "/", "@" or '
-            f'":" in the password as %2F, %40, %3A)') from None
+    if parts.hostname:
+        args['host'] = parts.hostname
+    if _port(parts, url):
+        args['port'] = _port(parts, url)
     if parts.username:
         args['user'] = urllib.parse.unquote(parts.username)
     if parts.password is not None:
@@ -105,6 +98,32 @@ def connect_args(url, timeouts=Timeouts()):
         if key in query:
             args[key] = query[key]
     return args
+
+
+def _split(url):
+    """urlsplit(), or a DatabaseError that shows no password.
+
+    urllib refuses unbalanced brackets and some Unicode in the host, and
+    its message then quotes the netloc, password included.
+    """
+    try:
+        return urllib.parse.urlsplit(url)
+    except ValueError:
+        raise DatabaseError(
+            f'{mask(url)}: not a URL urllib can split (brackets or '
+            f'characters it refuses in user, password or host; write '
+            f'them %-encoded)') from None
+
+
+def _port(parts, url):
+    try:
+        return parts.port
+    except ValueError:
+        # urllib's message quotes what it took for the port, which is part
+        # of the password when that holds an unencoded '/'
+        raise DatabaseError(
+            f'{mask(url)}: the port is not a number (write a "/", "@" or '
+            f'":" in the password as %2F, %40, %3A)') from None
 
 
 def format_cell_url(template, base_url):
@@ -117,10 +136,11 @@ def format_cell_url(template, base_url):
     """
     if '{' not in template:
         return template
-    parts = urllib.parse.urlsplit(base_url)
+    parts = _split(base_url)
     fields = {'scheme': parts.scheme, 'username': parts.username or '',
               'password': parts.password or '',
-              'hostname': parts.hostname or '', 'port': parts.port or '',
+              'hostname': parts.hostname or '',
+              'port': _port(parts, base_url) or '',
               'path': parts.path.lstrip('/'), 'query': parts.query,
               'fragment': parts.fragment}
     try:
