@@ -21,14 +21,18 @@ pool filters (``PciDeviceStats._filter_pools`` and ``support_requests``)
 get the same seeded random inputs as ours, and must give the same answers.
 """
 
+import json
 import random
 from unittest import mock
 
+from hypothesis import given
+from hypothesis import strategies as st
 import testtools
 
 from gpupassthrough_osc.pci import alias as our_alias
 from gpupassthrough_osc.pci import pools as our_pools
 from gpupassthrough_osc.pci import request as our_request
+from tests import fuzzing  # noqa: F401  (the settings profile)
 
 CASES = 600
 
@@ -115,6 +119,47 @@ class TestAliasConfig(testtools.TestCase):
                 self.assertIsNotNone(ours.error, f'{case}: nova: {error}')
                 reason = error.removeprefix('Invalid PCI alias definition: ')
                 self.assertIn(reason, ours.error, case)
+
+
+# Generated [pci] alias lines: every schema key and one it lacks, values
+# near each rule's edge (case, a trailing newline the pattern's '$'
+# accepts, lengths, non-strings), and names that collide so the same-name
+# rules run.
+ALIAS_KEYS = ['name', 'vendor_id', 'product_id', 'device_type',
+              'numa_policy', 'capability_type', 'resource_class', 'traits',
+              'live_migratable', 'x']
+ALIAS_VALUES = st.one_of(
+    st.sampled_from(['a', 'b', ' a ', '', '10de', '10DE', '2235', '10de\n',
+                     '10d', 'type-PF', 'type-PCI', 'type-VF', 'vdpa',
+                     'legacy', 'required', 'socket', 'preferred', 'pci',
+                     'CUSTOM_GPU', 'yes', 'no', 'maybe', 'x' * 257]),
+    st.text(max_size=4), st.integers(-1, 2), st.none(), st.booleans())
+ALIAS_OBJECTS = st.dictionaries(st.sampled_from(ALIAS_KEYS), ALIAS_VALUES,
+                                max_size=6)
+ALIAS_LINE = st.one_of(
+    ALIAS_OBJECTS.map(json.dumps),
+    st.lists(ALIAS_OBJECTS, max_size=2).map(json.dumps),
+    st.text(max_size=8))
+
+
+class TestAliasConfigProperty(TestAliasConfig):
+    """Hypothesis: any generated alias list gets nova's verdict."""
+
+    test_same_verdicts_and_reasons = None
+
+    @given(st.lists(ALIAS_LINE, min_size=1, max_size=3), st.booleans())
+    def test_generated_lines_get_novas_verdict(self, lines, placement):
+        aliases, error = self.nova_parse(lines, placement)
+        ours = our_alias.parse_config(lines, pci_in_placement=placement)
+        case = f'{lines} pci_in_placement={placement}'
+        if error is None:
+            self.assertIsNone(ours.error, case)
+            self.assertEqual(aliases, ours.aliases(), case)
+        else:
+            self.assertIsNotNone(ours.error, f'{case}: nova: {error}')
+            self.assertIn(
+                error.removeprefix('Invalid PCI alias definition: '),
+                ours.error, case)
 
 
 class TestExtraSpecGrammar(testtools.TestCase):
