@@ -198,16 +198,29 @@ class Connection:
                 f'{self.label}: {self._reason(exc, "read")}') from None
 
     def stream(self, sql, args=()):
-        """Rows one at a time from a server-side cursor."""
+        """Rows one at a time from a server-side cursor.
+
+        A server lost mid-stream is a DatabaseError that says how many
+        rows came, so that what was printed is never taken as complete.
+        """
         cur = self.conn.cursor(self._pymysql.cursors.SSCursor)
+        rows = 0
         try:
             cur.execute(sql, args)
-            yield from cur
-        except self._pymysql.err.Error as exc:
+            for rows, row in enumerate(cur, 1):
+                yield row
+        except (self._pymysql.err.Error, AttributeError, OSError) as exc:
+            # pymysql's reads after it closed a lost connection fail with
+            # AttributeError ('NoneType' object has no attribute 'read')
+            _abandon(cur)
+            reason = (self._reason(exc, 'read')
+                      if isinstance(exc, self._pymysql.err.Error)
+                      else 'the server closed the connection')
             raise DatabaseError(
-                f'{self.label}: {self._reason(exc, "read")}') from None
+                f'{self.label}: connection lost after {rows} rows, the '
+                f'output above is incomplete: {reason}') from None
         finally:
-            cur.close()
+            _abandon(cur)
 
     def columns(self, table):
         rows = self.query(
@@ -221,6 +234,23 @@ class Connection:
             self.conn.close()
         except Exception:
             pass
+
+
+def _abandon(cursor):
+    """Close a server-side cursor whose connection may be dead.
+
+    pymysql drains an unfinished result on close() and again in the
+    result's __del__; on a lost connection both fail, the second as
+    "Exception ignored" tracebacks at exit. Nothing is left to drain.
+    """
+    result = getattr(cursor, '_result', None)
+    if result is not None and cursor.connection is not None and \
+            getattr(cursor.connection, '_sock', None) is None:
+        result.unbuffered_active = False
+    try:
+        cursor.close()
+    except Exception:  # the connection is gone: nothing left to drain
+        pass
 
 
 def _timed_out(exc):

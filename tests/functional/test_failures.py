@@ -23,7 +23,9 @@ be parsed, a clouds.yaml value.
 """
 
 import os
+import signal
 import socket
+import subprocess
 import time
 
 import fixtures
@@ -267,3 +269,57 @@ class TestPasswordNeverShown(FailureTestCase):
         # the warning that OSC itself shows such values with --debug
         self.assertIn('configuration show', result.stderr)
         self.assertHidden(result)
+
+
+class TestServerKilled(FailureTestCase):
+    """MariaDB SIGKILLed while a command reads: say so, never look done."""
+
+    ROWS = 200000
+
+    def setUp(self):
+        super().setUp()
+        # a server of its own: the shared one must survive this test
+        self.server = mariadb.Server()
+        self.addCleanup(self.server.stop)
+        self.cell = novadata.Cell(self.server)
+        nodes = [self.cell.add_node(f'gpu{n:03d}') for n in range(100)]
+        rows = []
+        for i in range(self.ROWS):
+            k = i // 100
+            rows.append((nodes[i % 100],
+                         f'0000:{k // 256:02x}:{k // 8 % 32:02x}.{k % 8}'))
+        with self.server.root(self.cell.database) as cur:
+            for start in range(0, len(rows), 10000):
+                cur.executemany(
+                    "INSERT INTO pci_devices (compute_node_id, address, "
+                    "vendor_id, product_id, dev_type, label, status, "
+                    "deleted) VALUES (%s, %s, '10de', '2235', 'type-PF', "
+                    "'label_10de_2235', 'available', 0)",
+                    rows[start:start + 10000])
+
+    def kill_after(self, lines, *args):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith('OS_')}
+        proc = subprocess.Popen(
+            [base.openstack_executable(), *args], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env=env)
+        read = [proc.stdout.readline() for _ in range(lines)]
+        os.kill(self.server.proc.pid, signal.SIGKILL)
+        self.server.proc.wait()
+        out, err = proc.communicate(timeout=120)
+        return proc.returncode, ''.join(read) + out, err
+
+    def test_device_list_says_it_is_incomplete(self):
+        rc, out, err = self.kill_after(
+            1000, 'gpu', 'device', 'list', '--db-connection',
+            self.cell.url(), '-f', 'value')
+        self.assertNotEqual(0, rc)
+        self.assertNotIn('Traceback', err)
+        self.assertNotIn('Exception ignored', err)
+        lines = [line for line in err.splitlines() if line.strip()]
+        self.assertEqual(1, len(lines), err)
+        printed = len(out.splitlines())
+        self.assertLess(printed, self.ROWS)
+        self.assertIn('connection lost after', lines[0])
+        self.assertIn('incomplete', lines[0])
+        self.assertNotIn(mariadb.ADMIN_PASSWORD, out + err)
