@@ -48,8 +48,11 @@ class NovaConf:
     device_spec: list
     report_in_placement: bool = False
     pci_in_placement: bool = False
-    database_connection: str | None = None
-    api_database_connection: str | None = None
+    # repr=False: a repr must never carry a password (sources/dburl.py)
+    database_connection: str | None = dataclasses.field(
+        default=None, repr=False)
+    api_database_connection: str | None = dataclasses.field(
+        default=None, repr=False)
     # (section, old option, new name) for options set under an old name.
     deprecated: list = dataclasses.field(default_factory=list)
     # (file, line) of each alias / device_spec value; None where unknown

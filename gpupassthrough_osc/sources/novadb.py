@@ -44,7 +44,7 @@ class DatabaseError(Exception):
 @dataclasses.dataclass(frozen=True)
 class Cell:
     name: str
-    url: str
+    url: str = dataclasses.field(repr=False)  # it holds the password
 
 
 # the one printed form of a DB URL (sources/dburl.py)
@@ -216,9 +216,11 @@ class Connection:
             reason = (self._reason(exc, 'read')
                       if isinstance(exc, self._pymysql.err.Error)
                       else 'the server closed the connection')
+            # device list has printed those rows already; the audit prints
+            # nothing on an error
             raise DatabaseError(
-                f'{self.label}: connection lost after {rows} rows, the '
-                f'output above is incomplete: {reason}') from None
+                f'{self.label}: connection lost after {rows} rows '
+                f'({reason}): the result is incomplete') from None
         finally:
             _abandon(cur)
 

@@ -18,6 +18,7 @@
 import testtools
 
 from gpupassthrough_osc.sources import dburl
+from gpupassthrough_osc.sources import novaconf
 from gpupassthrough_osc.sources import novadb
 
 MARK = 'Pw0MARK'
@@ -80,3 +81,11 @@ class TestMask(testtools.TestCase):
             exc = self.assertRaises(novadb.DatabaseError,
                                     novadb.connect_args, url)
             self.assertNotIn(MARK, str(exc), url)
+
+    def test_reprs_of_what_holds_a_url(self):
+        url = f'mysql+pymysql://nova:{MARK}@db/nova'
+        conf = novaconf.NovaConf(path='nova.conf', alias=[], device_spec=[],
+                                 database_connection=url,
+                                 api_database_connection=url)
+        self.assertNotIn(MARK, repr(conf))
+        self.assertNotIn(MARK, repr(novadb.Cell('cell1', url)))
