@@ -209,14 +209,8 @@ def _update(root, path, edit):
     """Edit a file under root: backup kept, atomic replace."""
     full = os.path.join(root, path.lstrip('/'))
     try:
-        with open(full) as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = ''
-    except OSError as exc:
-        raise exceptions.CommandError(f'{path}: {exc.strerror}')
-    try:
-        backup = confwriter.replace_file(full, edit(text))
+        # read, edit and replace under one lock (a second writer refused)
+        backup = confwriter.edit_file(full, edit)
     except confwriter.ConfWriteError as exc:
         raise exceptions.CommandError(str(exc))
     return f'written (backup {backup})' if backup else 'written'
