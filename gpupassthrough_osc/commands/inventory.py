@@ -257,14 +257,20 @@ class Sources:
                 'no nova database: give --db-connection, set '
                 f'{DB_ENV}, or give --pci-devices FILE')
         wanted_cell = filters.pop('cell', None)
+        listed = 0
         for name, url in cells:
             if wanted_cell and wanted_cell != name:
                 continue
             try:
-                yield from novadb.devices(name, url, filters,
-                                          self.timeouts)
+                for listed, dev in enumerate(novadb.devices(
+                        name, url, filters, self.timeouts), listed + 1):
+                    yield dev
             except novadb.DatabaseError as exc:
-                raise exceptions.CommandError(dburl.mask(exc)) from exc
+                # rows of earlier cells are printed already: say so
+                before = (f' ({listed} rows of earlier cells listed: the '
+                          f'list is incomplete)' if listed else '')
+                raise exceptions.CommandError(
+                    dburl.mask(exc) + before) from exc
 
     def flavors(self):
         if self.api_url:

@@ -271,6 +271,70 @@ class TestPasswordNeverShown(FailureTestCase):
         self.assertHidden(result)
 
 
+def seed_devices(server, cell, count):
+    """``count`` live pci_devices rows on 100 hosts, inserted in bulk."""
+    nodes = [cell.add_node(f'gpu{n:03d}') for n in range(100)]
+    rows = []
+    for i in range(count):
+        k = i // 100
+        rows.append((nodes[i % 100],
+                     f'0000:{k // 256:02x}:{k // 8 % 32:02x}.{k % 8}'))
+    with server.root(cell.database) as cur:
+        for start in range(0, len(rows), 10000):
+            cur.executemany(
+                "INSERT INTO pci_devices (compute_node_id, address, "
+                "vendor_id, product_id, dev_type, label, status, "
+                "deleted) VALUES (%s, %s, '10de', '2235', 'type-PF', "
+                "'label_10de_2235', 'available', 0)",
+                rows[start:start + 10000])
+
+
+def finish(proc):
+    """(rc, rest of stdout, stderr) of a command read from already.
+
+    Not communicate(): it reads the pipes' descriptors and would skip
+    what readline() has buffered.
+    """
+    out, err = proc.stdout.read(), proc.stderr.read()
+    return proc.wait(timeout=120), out, err
+
+
+def start(*args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+    return subprocess.Popen(
+        [base.openstack_executable(), *args], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=env)
+
+
+class TestGrantLostMidRun(FailureTestCase):
+
+    def test_second_cell_refused_after_the_first_is_listed(self):
+        server = mariadb.server()
+        api = novadata.ApiDb(server)
+        first, second = novadata.Cell(server), novadata.Cell(server)
+        seed_devices(server, first, 50000)
+        seed_devices(server, second, 100)
+        reader = {'user': 'reader', 'password': mariadb.READER_PASSWORD}
+        api.map_cell('cell1', first.url(**reader))
+        api.map_cell('cell2', second.url(**reader))
+        proc = start('gpu', 'device', 'list', '--api-db-connection',
+                     api.url(**reader), '-f', 'value')
+        # the pipe's back-pressure holds the command inside cell1
+        read = [proc.stdout.readline() for _ in range(100)]
+        with server.root() as cur:
+            cur.execute(f"REVOKE SELECT ON {second.database}.* "
+                        f"FROM 'reader'@'%'")
+        rc, out, err = finish(proc)
+        self.assertNotEqual(0, rc)
+        lines = [line for line in err.splitlines() if line.strip()]
+        self.assertEqual(1, len(lines), err)
+        self.assertIn('cell cell2', lines[0])
+        self.assertIn('50000 rows of earlier cells listed: the list is '
+                      'incomplete', lines[0])
+        self.assertEqual(50000, len((''.join(read) + out).splitlines()))
+        self.assertNotIn(mariadb.READER_PASSWORD, out + err)
+
+
 class TestServerKilled(FailureTestCase):
     """MariaDB SIGKILLed while a command reads: say so, never look done."""
 
@@ -282,32 +346,15 @@ class TestServerKilled(FailureTestCase):
         self.server = mariadb.Server()
         self.addCleanup(self.server.stop)
         self.cell = novadata.Cell(self.server)
-        nodes = [self.cell.add_node(f'gpu{n:03d}') for n in range(100)]
-        rows = []
-        for i in range(self.ROWS):
-            k = i // 100
-            rows.append((nodes[i % 100],
-                         f'0000:{k // 256:02x}:{k // 8 % 32:02x}.{k % 8}'))
-        with self.server.root(self.cell.database) as cur:
-            for start in range(0, len(rows), 10000):
-                cur.executemany(
-                    "INSERT INTO pci_devices (compute_node_id, address, "
-                    "vendor_id, product_id, dev_type, label, status, "
-                    "deleted) VALUES (%s, %s, '10de', '2235', 'type-PF', "
-                    "'label_10de_2235', 'available', 0)",
-                    rows[start:start + 10000])
+        seed_devices(self.server, self.cell, self.ROWS)
 
     def kill_after(self, lines, *args):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith('OS_')}
-        proc = subprocess.Popen(
-            [base.openstack_executable(), *args], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, env=env)
+        proc = start(*args)
         read = [proc.stdout.readline() for _ in range(lines)]
         os.kill(self.server.proc.pid, signal.SIGKILL)
         self.server.proc.wait()
-        out, err = proc.communicate(timeout=120)
-        return proc.returncode, ''.join(read) + out, err
+        rc, out, err = finish(proc)
+        return rc, ''.join(read) + out, err
 
     def test_device_list_says_it_is_incomplete(self):
         rc, out, err = self.kill_after(
@@ -320,6 +367,7 @@ class TestServerKilled(FailureTestCase):
         self.assertEqual(1, len(lines), err)
         printed = len(out.splitlines())
         self.assertLess(printed, self.ROWS)
-        self.assertIn('connection lost after', lines[0])
-        self.assertIn('incomplete', lines[0])
+        self.assertIn('the result is incomplete', lines[0])
+        # the count it gives is the count printed
+        self.assertIn(f'connection lost after {printed} rows', lines[0])
         self.assertNotIn(mariadb.ADMIN_PASSWORD, out + err)
