@@ -37,6 +37,7 @@ import re
 import shutil
 import signal
 import tempfile
+from typing import Callable
 
 # delivered once the file is complete (or untouched), not in between
 _HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
@@ -170,7 +171,8 @@ def write_alias(path, name, values, replace=False, now=None):
         return True, _replace_file(path, ''.join(new_lines), now)
 
 
-def edit_file(path, edit, now=None):
+def edit_file(path: str, edit: Callable[[str], str],
+              now: datetime.datetime | None = None) -> str | None:
     """Replace ``path``'s text with ``edit(text)``; returns the backup."""
     with _lock(path):
         return _replace_file(path, edit(''.join(_read_lines(path))), now)
