@@ -41,6 +41,7 @@ tests' MariaDB fixture)::
 
 import argparse
 import dataclasses
+import json
 import os
 import platform
 import random
@@ -348,6 +349,37 @@ def baseline(server, cloud, repeat):
     return statistics.median(walls), statistics.median(rss)
 
 
+def alias_list(workdir, lines, repeat):
+    """`gpu alias list` and a config-only audit on LINES alias lines.
+
+    Returns (alias list s, audit s, alias list s on one line): the last is
+    the start-up the first two pay too. Every fourth name has a second
+    entry (alternatives), as fleets with several models per alias do.
+    """
+    big = os.path.join(workdir, f'nova-{lines}-aliases.conf')
+    with open(big, 'w') as f:
+        f.write('[pci]\n')
+        for n in range(lines):
+            name = f'gpu{n - n % 2 if n % 4 < 2 else n}'
+            f.write('alias = ' + json.dumps({
+                'name': name, 'vendor_id': '10de',
+                'product_id': f'{n % 65536:04x}',
+                'device_type': 'type-PF'}) + '\n')
+    small = os.path.join(workdir, 'nova-1-alias.conf')
+    with open(small, 'w') as f:
+        f.write('[pci]\nalias = {"name": "a", "vendor_id": "10de", '
+                '"product_id": "2235"}\n')
+
+    def alias_list_of(conf):
+        return measure([OPENSTACK, 'gpu', 'alias', 'list', '--nova-conf',
+                        conf, '-f', 'value'], repeat)[0]
+
+    audit = measure([OPENSTACK, 'gpu', 'device', 'audit', '--no-db',
+                     '--nova-conf', big, '-f', 'value', '--fail-on',
+                     'never'], repeat)[0]
+    return alias_list_of(big), audit, alias_list_of(small)
+
+
 def plugin_import_ms():
     """Self time of importing gpupassthrough_osc.plugin (-X importtime)."""
     proc = subprocess.run(
@@ -481,6 +513,9 @@ def main():
     parser.add_argument('--cells-size', type=int, default=100000,
                         help='rows per cell for the 1-vs-4-cells check '
                              '(0: skip)')
+    parser.add_argument('--alias-lines', type=int, default=20000,
+                        help='[pci] alias lines for the parsing check '
+                             '(0: skip)')
     parser.add_argument('--write-doc', action='store_true',
                         help=f'write the table to {DOC}')
     parser.add_argument('--version-runs', type=int, default=5,
@@ -505,6 +540,10 @@ def main():
                 for cloud in (Cloud(server, workdir, args.cells_size, 1),
                               Cloud(server, workdir, args.cells_size * 4,
                                     4)))
+        aliases = None
+        if args.alias_lines:
+            aliases = (args.alias_lines,
+                       *alias_list(workdir, args.alias_lines, args.repeat))
         version = version_with_and_without(args.version_runs)
         start = startup(args.repeat)
         import_ms = plugin_import_ms()
@@ -513,7 +552,8 @@ def main():
         return 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    found = targets(measured, cells, version, import_ms, args.cells_size)
+    found = targets(measured, cells, version, import_ms, args.cells_size,
+                    aliases)
     text = report(measured, found)
     print(text)
     if args.write_doc:
@@ -543,7 +583,8 @@ def rst_table(header, rows):
     return text + [rule]
 
 
-def targets(measured, cells, version, import_ms, cells_size):
+def targets(measured, cells, version, import_ms, cells_size,
+            aliases=None):
     """Every target the measured sizes allow to judge."""
     by_size = {m.rows: m for m in measured}
     found = []
@@ -580,6 +621,13 @@ def targets(measured, cells, version, import_ms, cells_size):
             f'openstack --version: {version.median:.3f}s with the plugin, '
             f'{version.median_without:.3f}s without ({overhead * 100:+.1f}%;'
             f' target < 2%)'), overhead < 0.02))
+    if aliases:
+        count, listing, audit, start = aliases
+        found.append(Target('alias-list', (
+            f'alias list of {count} [pci] alias lines: {listing:.2f}s, '
+            f'{listing - start:+.2f}s on top of the same command on one '
+            f'line (target < 2 s); config-only audit of them: '
+            f'{audit:.2f}s'), listing - start < 2))
     found.append(Target('import', (
         f'import of gpupassthrough_osc.plugin: {import_ms:.2f} ms self time '
         f'(target < 5 ms)'), import_ms < 5))

@@ -26,6 +26,32 @@ API_VERSION_OPTION = 'os_gpu_api_version'
 DEFAULT_API_VERSION = '1'
 API_VERSIONS = {'1': 'gpupassthrough_osc.plugin.GpuClient'}
 
+# OSC leaves openstacksdk's api_timeout unset (None) unless clouds.yaml
+# sets it, so a compute or identity endpoint that accepts and never answers
+# would hold every call, the token request included, forever.
+API_TIMEOUT = 30.0
+API_TIMEOUT_ENV = 'GPUPASSTHROUGH_API_TIMEOUT'
+
+
+def api_timeout() -> float:
+    """Seconds per API call when clouds.yaml sets no ``api_timeout``."""
+    try:
+        seconds = float(os.environ.get(API_TIMEOUT_ENV) or API_TIMEOUT)
+    except ValueError:
+        return API_TIMEOUT
+    return seconds if seconds > 0 else API_TIMEOUT
+
+
+def bound_api_calls(app) -> None:
+    """Give clouds.yaml's ``api_timeout`` a default: :func:`api_timeout`.
+
+    Call it before OSC's ``prepare_to_run_command``, which makes the cloud
+    config the session and the token request use from these defaults.
+    """
+    defaults = getattr(getattr(app, 'cloud_config', None), 'defaults', None)
+    if isinstance(defaults, dict) and defaults.get('api_timeout') is None:
+        defaults['api_timeout'] = api_timeout()
+
 
 class GpuClient:
     """What the commands get as ``client_manager.gpu``.

@@ -22,6 +22,8 @@ import types
 from osc_lib import exceptions
 
 from gpupassthrough_osc import exceptions as gpu_exceptions
+from gpupassthrough_osc import plugin
+from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import novaconf
 
 
@@ -78,7 +80,25 @@ def load_nova_confs(paths):
     # oslo.config logs its own warning for deprecated option names; we
     # report those as findings instead of as log noise.
     logging.getLogger('oslo_config.cfg').setLevel(logging.ERROR)
-    return novaconf.load_all(novaconf.default_paths(paths))
+    try:
+        return novaconf.load_all(novaconf.default_paths(paths))
+    except novaconf.NovaConfError as exc:
+        # oslo.config quotes a line it cannot parse, a [database]
+        # connection too; --debug prints the chain, so it ends here
+        raise novaconf.NovaConfError(dburl.mask(exc)) from None
+
+
+class ApiTimeout:
+    """Mixin for commands that call the compute API: every call bounded.
+
+    cliff makes the command, then OSC makes the cloud config the session
+    and the token request use (``prepare_to_run_command``), then the
+    parser: only the constructor still comes early enough.
+    """
+
+    def __init__(self, app, app_args, cmd_name=None):
+        super().__init__(app, app_args, cmd_name)
+        plugin.bound_api_calls(app)
 
 
 class FailOn:

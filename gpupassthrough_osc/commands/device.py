@@ -24,7 +24,7 @@ from gpupassthrough_osc.pci import catalog
 from gpupassthrough_osc.pci import pools as pci_pools
 
 
-class AuditDevice(common.FailOn, command.Lister):
+class AuditDevice(common.ApiTimeout, common.FailOn, command.Lister):
     """Find every reason nova will refuse a GPU flavor, and the fix.
 
     Reads [pci] alias and device_spec from nova.conf, the devices nova

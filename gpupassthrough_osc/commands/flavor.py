@@ -138,7 +138,7 @@ class _WriteSpecs:
             compute, flavor_id, specs, microversion)
 
 
-class CreateFlavor(command.ShowOne, _WriteSpecs):
+class CreateFlavor(common.ApiTimeout, command.ShowOne, _WriteSpecs):
     """Create a flavor that requests passthrough PCI devices.
 
     The flavor and its pci_passthrough:alias extra spec are created as one
@@ -245,7 +245,7 @@ class CreateFlavor(command.ShowOne, _WriteSpecs):
             f'flavor {flavor.id} was deleted)') from exc
 
 
-class ListFlavor(command.Lister):
+class ListFlavor(common.ApiTimeout, command.Lister):
     """List flavors that request passthrough PCI devices.
 
     One row per alias a flavor requests. A flavor whose stored value nova
@@ -290,7 +290,7 @@ class ListFlavor(command.Lister):
         return columns, rows
 
 
-class ShowFlavor(command.ShowOne):
+class ShowFlavor(common.ApiTimeout, command.ShowOne):
     """Show a flavor with its PCI passthrough request parsed."""
 
     def get_parser(self, prog_name):
@@ -308,7 +308,7 @@ class ShowFlavor(command.ShowOne):
         return show_flavor(flavor, dict(specs))
 
 
-class SetFlavor(command.Command, _WriteSpecs):
+class SetFlavor(common.ApiTimeout, command.Command, _WriteSpecs):
     """Replace the PCI passthrough request of a flavor."""
 
     def get_parser(self, prog_name):
@@ -337,7 +337,7 @@ class SetFlavor(command.Command, _WriteSpecs):
         self.set_specs(compute, flavor.id, specs)
 
 
-class UnsetFlavor(command.Command):
+class UnsetFlavor(common.ApiTimeout, command.Command):
     """Remove the PCI passthrough request from a flavor."""
 
     def get_parser(self, prog_name):

@@ -211,14 +211,9 @@ class HostConfig(command.Lister):
 def _update(root, path, edit):
     """Edit a file under root: backup kept, atomic replace."""
     full = os.path.join(root, path.lstrip('/'))
-    try:
-        with open(full) as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = ''
-    except OSError as exc:
-        raise exceptions.CommandError(f'{path}: {exc.strerror}') from exc
-    backup = confwriter.replace_file(full, edit(text))
+    # read, edit and replace under one lock (a second writer refused);
+    # ConfWriteError reaches the user through common.maps_errors
+    backup = confwriter.edit_file(full, edit)
     return f'written (backup {backup})' if backup else 'written'
 
 

@@ -22,9 +22,9 @@ offline exports (``--pci-devices``). Flavors: the API database, else the
 compute API when credentials are configured, else ``--flavors``, else none.
 """
 
+import argparse
 import logging
 import os
-import urllib.parse
 
 from osc_lib import exceptions
 
@@ -32,6 +32,7 @@ from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import compute as compute_api
+from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import novaconf
 from gpupassthrough_osc.sources import novadb
@@ -44,17 +45,14 @@ DB_ENV = 'GPUPASSTHROUGH_DB_CONNECTION'
 API_DB_ENV = 'GPUPASSTHROUGH_API_DB_CONNECTION'
 DB_CLOUD_KEY = 'gpu_db_connection'
 API_DB_CLOUD_KEY = 'gpu_api_db_connection'
+# not *_timeout: openstacksdk turns any clouds.yaml key ending in "timeout"
+# into its own api_timeout (openstack/config/loader.py)
+DB_TIMEOUT_CLOUD_KEY = 'gpu_db_timeout_seconds'
 
 
-class SecretUrl(str):
-    """A DB URL whose repr hides the password.
-
-    osc-lib logs the parsed arguments with --debug; this keeps the
-    password out of that line too.
-    """
-
-    def __repr__(self):
-        return repr(novadb.mask(self))
+# the argparse type of the URL options: its repr (which --debug logs)
+# hides the password
+SecretUrl = dburl.SecretUrl
 
 
 def add_source_options(parser, flavors=True):
@@ -76,6 +74,15 @@ def add_source_options(parser, flavors=True):
               f'${API_DB_ENV}, clouds.yaml "{API_DB_CLOUD_KEY}", then '
               f'[api_database] connection of the first --nova-conf.'))
     db.add_argument(
+        '--db-timeout', metavar='<seconds>', type=_seconds,
+        help=(f'Give up on a database that has not connected and answered '
+              f'the MySQL handshake within this many seconds (a VIP whose '
+              f'backend is down accepts and never answers). Default: '
+              f'clouds.yaml "{DB_TIMEOUT_CLOUD_KEY}", else '
+              f'{novadb.CONNECT_TIMEOUT:g}. Each query may then wait '
+              f'{novadb.READ_TIMEOUT:g} s for its answer, or this value '
+              f'if larger.'))
+    db.add_argument(
         '--no-db', action='store_true',
         help='Do not read any database, even when nova.conf names one '
              '(config-only mode, or exports only)')
@@ -94,6 +101,32 @@ def add_source_options(parser, flavors=True):
             help='`openstack flavor list --long -f json` output')
 
 
+def _seconds(value):
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0
+    if not 0 < seconds <= 31536000:
+        raise argparse.ArgumentTypeError(
+            f'{value!r} is not a number of seconds above 0')
+    return seconds
+
+
+def _timeouts(app, parsed_args):
+    seconds = parsed_args.db_timeout
+    if seconds is None:
+        value = _cloud_value(app, DB_TIMEOUT_CLOUD_KEY)
+        if value is None:
+            return novadb.Timeouts()
+        try:
+            seconds = _seconds(value)
+        except argparse.ArgumentTypeError as exc:
+            raise exceptions.CommandError(
+                f'clouds.yaml {DB_TIMEOUT_CLOUD_KEY}: {exc}')
+    return novadb.Timeouts(connect=seconds,
+                           read=max(seconds, novadb.READ_TIMEOUT))
+
+
 def _cloud_value(app, key):
     return app.client_manager.get_configuration().get(key)
 
@@ -104,7 +137,7 @@ def _first(*values):
 
 def _cloud_url(app, key):
     url = _cloud_value(app, key)
-    if url and urllib.parse.urlsplit(url).password:
+    if url and dburl.password(url):
         # OSC prints the cloud config (clouds.yaml keys and OS_* variables)
         # in `openstack configuration show` and with --debug
         LOG.warning('%s (clouds.yaml, or $OS_%s) holds a password, which '
@@ -126,12 +159,12 @@ def _db_urls(app, parsed_args, confs):
     return cell_url, api_url
 
 
-def _cell_urls(cell_url, api_url):
+def _cell_urls(cell_url, api_url, timeouts):
     """[(name, url)] of the cells to read."""
     if api_url:
         base = cell_url or api_url
         cells = [(name, novadb.format_cell_url(url, base))
-                 for name, _uuid, url in novadb.cells(api_url)]
+                 for name, _uuid, url in novadb.cells(api_url, timeouts)]
         if cells:
             return cells
     if cell_url:
@@ -164,6 +197,7 @@ class Sources:
         if not parsed_args.no_db and not parsed_args.pci_devices:
             self.cell_url, self.api_url = _db_urls(app, parsed_args,
                                                    self.confs)
+        self.timeouts = _timeouts(app, parsed_args)
         self.notes = []
         if not self.confs:
             self.notes.append(
@@ -171,7 +205,7 @@ class Sources:
                 f'readable): alias checks skipped; give --nova-conf PATH')
 
     def cells(self):
-        return _cell_urls(self.cell_url, self.api_url)
+        return _cell_urls(self.cell_url, self.api_url, self.timeouts)
 
     def device_data(self, with_leaks=True):
         """(pools, nodes, leaks) or (None, {}, None) without device data."""
@@ -188,7 +222,7 @@ class Sources:
                 'no nova database or --pci-devices export: device, '
                 'capacity and leak checks skipped (config-only mode)')
             return None, {}, None
-        return novadb.read_cells(cells, 8, with_leaks)
+        return novadb.read_cells(cells, 8, with_leaks, self.timeouts)
 
     def _export_nodes(self, devices):
         """The --compute-nodes export, keyed like the devices.
@@ -222,14 +256,24 @@ class Sources:
                 'no nova database: give --db-connection, set '
                 f'{DB_ENV}, or give --pci-devices FILE')
         wanted_cell = filters.pop('cell', None)
+        listed = 0
         for name, url in cells:
             if wanted_cell and wanted_cell != name:
                 continue
-            yield from novadb.devices(name, url, filters)
+            try:
+                for listed, dev in enumerate(novadb.devices(
+                        name, url, filters, self.timeouts), listed + 1):
+                    yield dev
+            except novadb.DatabaseError as exc:
+                # rows of earlier cells are printed already: say so
+                before = (f' ({listed} rows of earlier cells listed: the '
+                          f'list is incomplete)' if listed else '')
+                raise exceptions.CommandError(
+                    dburl.mask(exc) + before) from exc
 
     def flavors(self):
         if self.api_url:
-            return novadb.flavors(self.api_url)
+            return novadb.flavors(self.api_url, self.timeouts)
         if getattr(self.args, 'flavors', None):
             return exports.read_flavors(self.args.flavors)
         if self._cloud_configured():
@@ -238,7 +282,7 @@ class Sources:
             try:
                 return self._api_flavors()
             except compute_api.ComputeApiError as exc:
-                self.notes.append(f'flavors skipped: {exc}')
+                self.notes.append(f'flavors skipped: {dburl.mask(exc)}')
                 return None
         self.notes.append('no API database, cloud credentials or --flavors '
                           'file: flavor checks skipped')

@@ -27,7 +27,9 @@ gets its own verdict, and report the first failure as nova's.
 """
 
 import dataclasses
+import functools
 import json
+import re
 
 from gpupassthrough_osc import exceptions
 
@@ -56,6 +58,7 @@ ALIAS_SCHEMA = {
 }
 
 DEFAULT_NUMA_POLICY = 'legacy'
+_NAME_IN_TEXT = re.compile(r'"name"\s*:\s*"([^"\\]{1,256})"')
 
 
 @dataclasses.dataclass
@@ -134,23 +137,70 @@ class AliasConfig:
         return result
 
 
-def _load_entry(raw):
-    """JSON and schema check of one line, as nova does before naming it."""
+@functools.cache
+def _validator():
+    """nova's jsonschema.validate(), less what it redoes on every call.
+
+    validate() checks the schema against its metaschema and builds a
+    validator each time: ~2.3 ms a line, nova's own cost. The same
+    validator class, built once, and the same best_match() give the same
+    verdicts and messages.
+    """
     import jsonschema  # heavy: import on use, never at plugin load
 
+    cls = jsonschema.validators.validator_for(ALIAS_SCHEMA)
+    cls.check_schema(ALIAS_SCHEMA)
+    return cls(ALIAS_SCHEMA), jsonschema.exceptions.best_match
+
+
+# The only keywords _plainly_valid() reads; tests/unit/test_alias.py fails
+# when ALIAS_SCHEMA grows another one.
+FAST_PATH_KEYWORDS = frozenset(
+    {'type', 'enum', 'pattern', 'minLength', 'maxLength'})
+
+
+def _plainly_valid(data):
+    """Whether ``data`` meets ALIAS_SCHEMA by the schema's own values.
+
+    Only ever says yes for what jsonschema accepts (an object with
+    ``name``, known keys, string values within each enum, pattern and
+    length); anything else goes to jsonschema for nova's verdict and
+    message. Makes a valid line ~20x cheaper than iter_errors().
+    """
+    if type(data) is not dict or 'name' not in data:
+        return False
+    properties = ALIAS_SCHEMA['properties']
+    for key, value in data.items():
+        rule = properties.get(key)
+        if rule is None or type(value) is not str:
+            return False
+        if 'enum' in rule and value not in rule['enum']:
+            return False
+        if 'pattern' in rule and not re.search(rule['pattern'], value):
+            return False
+        if not rule.get('minLength', 0) <= len(value) <= rule.get(
+                'maxLength', len(value)):
+            return False
+    return True
+
+
+def _load_entry(raw):
+    """JSON and schema check of one line, as nova does before naming it."""
     try:
         data = json.loads(raw)
     except ValueError as exc:
         raise _Invalid(f'not valid JSON: {exc}')
-    try:
-        jsonschema.validate(data, ALIAS_SCHEMA)
-    except jsonschema.ValidationError as exc:
+    if _plainly_valid(data):
+        return data
+    validator, best_match = _validator()
+    error = best_match(validator.iter_errors(data))
+    if error is not None:
         # nova reports exc.message, e.g. "'type-XX' is not one of [...]"
         hint = ''
         if isinstance(data, list):
             hint = " (a JSON list is refused: write one 'alias =' line " \
                    "per object)"
-        raise _Invalid(exc.message + hint)
+        raise _Invalid(error.message + hint)
     return data
 
 
@@ -259,6 +309,12 @@ def parse_config(lines, source='', pci_in_placement=False):
             entry.stage = 'ids'
     return AliasConfig(entries=entries, source=source,
                        pci_in_placement=pci_in_placement)
+
+
+def name_in(raw: str) -> str | None:
+    """The ``"name"`` a line nova cannot parse seems to give, for reports."""
+    match = _NAME_IN_TEXT.search(raw)
+    return match.group(1) if match else None
 
 
 def render(name, vendor_id, product_id, device_type=None, numa_policy=None):

@@ -87,6 +87,8 @@ class Inventory:
     leaks: list | None = None
     flavors: list | None = None
     notes: list = dataclasses.field(default_factory=list)
+    _alias_configs: list | None = dataclasses.field(
+        default=None, init=False, repr=False, compare=False)
 
     def host(self, cell, node_id):
         node = self.nodes.get((cell, node_id))
@@ -102,9 +104,16 @@ class Inventory:
         return len({p.cell for p in self.pools or []}) > 1
 
     def alias_configs(self):
-        return [(conf, pci_alias.parse_config(
-            conf.alias, source=conf.path,
-            pci_in_placement=conf.pci_in_placement)) for conf in self.confs]
+        """(conf, AliasConfig) per nova.conf, parsed once per Inventory.
+
+        Several rules need them; 20,000 alias lines take ~0.5 s to parse.
+        """
+        if self._alias_configs is None:
+            self._alias_configs = [(conf, pci_alias.parse_config(
+                conf.alias, source=conf.path,
+                pci_in_placement=conf.pci_in_placement))
+                for conf in self.confs]
+        return self._alias_configs
 
 
 # --- helpers shared by the rules ------------------------------------------
@@ -149,16 +158,77 @@ def _unique_aliases(inventory):
 
 # --- [pci] alias rules ---------------------------------------------------
 
+# nova-api (nova/api/openstack/wsgi_app.py _setup_service) and nova-compute
+# (nova/compute/manager.py init_host) call get_alias_from_config at start
+# and exit on PciInvalidAlias; init_host also loads [pci] device_spec
+# (nova/pci/whitelist.py) and exits on PciConfigInvalidSpec.
+ALIAS_REFUSERS = 'nova-api (controller) and nova-compute (compute node)'
+SHOWN_ENTRIES = 10
+
+
+def _where(conf, lines, index, option):
+    """``file:line`` of a value, else the file and option."""
+    location = lines[index] if index < len(lines) else None
+    if location:
+        return f'{location[0]}:{location[1]}'
+    return f'{conf.path} [pci] {option}'
+
+
+def _listed(items, more_hint):
+    shown = '; '.join(items[:SHOWN_ENTRIES])
+    if len(items) > SHOWN_ENTRIES:
+        shown += f'; and {len(items) - SHOWN_ENTRIES} more ({more_hint})'
+    return shown
+
+
+def _bad_aliases(conf, config):
+    """``(where, 'alias NAME', reason)`` of each invalid entry."""
+    bad = []
+    for index, entry in enumerate(config.entries):
+        if not entry.valid:
+            name = entry.name if entry.name is not None else \
+                pci_alias.name_in(entry.raw)
+            bad.append((_where(conf, conf.alias_lines, index, 'alias'),
+                        f'alias {name}' if name else 'an alias without name',
+                        entry.reason))
+    return bad
+
+
 def alias_invalid(inventory):
+    """Invalid [pci] alias entries, and the flavors dead while they stay.
+
+    Nova 34 refuses to start nova-api and nova-compute with one; every
+    flavor requesting an alias then cannot boot.
+    """
     findings = []
+    first_bad = []
     for conf, config in inventory.alias_configs():
-        if config.error:
+        if not config.error:
+            continue
+        bad = _bad_aliases(conf, config)
+        first_bad.append(f'{bad[0][0]} ({bad[0][1]})')
+        findings.append(Finding(
+            ERROR, 'ALIAS_INVALID', f'{conf.path} [pci] alias',
+            f'{ALIAS_REFUSERS} refuse to start with this file (Invalid '
+            f'PCI alias definition: {config.error}); no flavor requesting '
+            f'an alias can boot while it is there. Invalid: ' + _listed(
+                [f'{where} {name}: {reason}' for where, name, reason in bad],
+                'openstack gpu alias list'),
+            'fix or remove each invalid line (openstack gpu alias list '
+            'shows every verdict), then start nova-api and nova-compute'))
+    if not first_bad:
+        return findings
+    for flavor in inventory.flavors or ():
+        value = flavor.specs.get(pci_request.EXTRA_SPEC)
+        if value:
             findings.append(Finding(
-                ERROR, 'ALIAS_INVALID', f'{conf.path} [pci] alias',
-                f'nova refuses every PCI request of this service: Invalid '
-                f'PCI alias definition: {config.error}',
-                'fix the line (openstack gpu alias list shows each '
-                'verdict) and restart nova-api and nova-compute'))
+                ERROR, 'FLAVOR_BLOCKED_BY_BAD_ALIAS',
+                f'flavor {flavor.name}',
+                f'flavor {flavor.name} (pci_passthrough:alias={value}) '
+                f'cannot boot while {"; ".join(first_bad)} is there: '
+                f'{ALIAS_REFUSERS} refuse to start with an invalid [pci] '
+                f'alias', 'fix the entries ALIAS_INVALID names, then start '
+                'nova-api and nova-compute'))
     return findings
 
 
@@ -395,18 +465,41 @@ def _nodes_with_pf_and_vf(pools, spec):
 
 
 def device_spec_invalid(inventory):
+    """device_spec values nova-compute refuses at start.
+
+    The structure nova/pci/whitelist.py checks first: JSON, an object or
+    a list of objects.
+    """
     findings = []
     for conf in inventory.confs:
-        for raw in conf.device_spec:
-            try:
-                json.loads(raw)
-            except ValueError as exc:
+        for index, raw in enumerate(conf.device_spec):
+            problem = _device_spec_problem(raw)
+            if problem:
+                where = _where(conf, conf.device_spec_lines, index,
+                               'device_spec')
                 findings.append(Finding(
                     ERROR, 'DEVICE_SPEC_INVALID',
                     f'{conf.path} [pci] device_spec',
-                    f'device_spec {raw} is not JSON ({exc}): nova-compute '
-                    f'does not start', 'write one JSON object or list'))
+                    f'{where}: device_spec {raw} {problem}: nova-compute '
+                    f'refuses to start on a node with this file, and the '
+                    f'PCI devices of that node are not tracked (no '
+                    f'instance gets them there)', 'write one JSON object or '
+                    'a list of '
+                    'objects, then start nova-compute'))
     return findings
+
+
+def _device_spec_problem(raw):
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        return f'is not JSON ({exc})'
+    specs = [data] if isinstance(data, dict) else data
+    if not isinstance(specs, list):
+        return 'is neither a JSON object nor a list'
+    if not all(isinstance(spec, dict) for spec in specs):
+        return 'holds a list item that is not a JSON object'
+    return None
 
 
 # --- flavors -------------------------------------------------------------

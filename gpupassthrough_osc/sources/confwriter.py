@@ -19,16 +19,30 @@ through an INI library would lose comments, order and repeated keys. Only
 the ``alias =`` lines of the named alias change; everything else stays
 byte for byte. The new file replaces the old one atomically (a temp file
 in the same directory, fsync, rename), after a timestamped backup copy.
+
+Two writers of the same directory at once: the second is refused (a lock
+on the directory, held from the read to the rename), so neither edit is
+lost. SIGINT, SIGTERM and SIGHUP wait while the backup, the new file and
+the rename are made: a signal leaves the original file untouched or the
+complete new one with its backup, never a half-written file or a stray
+temp file. A failed write (no space, read-only) removes what it made.
 """
 
+import contextlib
 import datetime
+import fcntl
 import json
 import os
 import re
 import shutil
+import signal
 import tempfile
+from typing import Callable
 
 from gpupassthrough_osc import exceptions
+
+# delivered once the file is complete (or untouched), not in between
+_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 _SECTION = re.compile(r'^\s*\[([^\]]+)\]\s*$')
 _ALIAS = re.compile(r'^\s*alias\s*=\s*(.*?)\s*$')
@@ -99,6 +113,52 @@ def plan(lines, name, values, replace=False):
     return tail + ['[pci]\n'] + new, True
 
 
+@contextlib.contextmanager
+def _lock(path):
+    """One writer per directory, from the read to the rename.
+
+    flock on the directory itself: the file is replaced by a rename, so a
+    lock on it would be on the old inode, and a lock file would be a
+    stray file.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise ConfWriteError(f'{path}: {exc.strerror}')
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfWriteError(
+                f'{path}: another writer is editing files in {directory} '
+                f'right now; nothing was changed, run the command again')
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """SIGINT/SIGTERM/SIGHUP wait until the block is done."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _read_lines(path):
+    try:
+        with open(path, encoding='utf-8') as f:
+            return f.readlines()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ConfWriteError(f'{path}: {exc.strerror}')
+
+
 def write_alias(path, name, values, replace=False, now=None):
     """Put the alias lines into ``path``.
 
@@ -106,17 +166,18 @@ def write_alias(path, name, values, replace=False, now=None):
     said exactly this (nothing is written); ``backup`` is the copy of the
     previous file, or None when there was no file.
     """
-    try:
-        with open(path, encoding='utf-8') as f:
-            lines = f.readlines()
-    except FileNotFoundError:
-        lines = []
-    except OSError as exc:
-        raise ConfWriteError(f'{path}: {exc.strerror}')
-    new_lines, changed = plan(lines, name, values, replace)
-    if not changed:
-        return False, None
-    return True, replace_file(path, ''.join(new_lines), now)
+    with _lock(path):
+        new_lines, changed = plan(_read_lines(path), name, values, replace)
+        if not changed:
+            return False, None
+        return True, _replace_file(path, ''.join(new_lines), now)
+
+
+def edit_file(path: str, edit: Callable[[str], str],
+              now: datetime.datetime | None = None) -> str | None:
+    """Replace ``path``'s text with ``edit(text)``; returns the backup."""
+    with _lock(path):
+        return _replace_file(path, edit(''.join(_read_lines(path))), now)
 
 
 def replace_file(path, text, now=None):
@@ -124,18 +185,29 @@ def replace_file(path, text, now=None):
 
     Returns the backup's path, or None for a new file.
     """
-    backup = None
-    try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        if os.path.exists(path):
-            stamp = (now or datetime.datetime.now()).strftime(
-                '%Y%m%dT%H%M%S')
-            backup = f'{path}.{stamp}.bak'
-            shutil.copy2(path, backup)
-    except OSError as exc:
-        raise ConfWriteError(f'{path}: {exc.strerror}')
-    _atomic_write(path, text)
-    return backup
+    with _lock(path):
+        return _replace_file(path, text, now)
+
+
+def _replace_file(path, text, now=None):
+    with _signals_held():
+        backup = None
+        try:
+            if os.path.exists(path):
+                stamp = (now or datetime.datetime.now()).strftime(
+                    '%Y%m%dT%H%M%S')
+                backup = f'{path}.{stamp}.bak'
+                shutil.copy2(path, backup)
+            _atomic_write(path, text)
+        except BaseException as exc:
+            # the original is untouched: a backup of it is clutter, and a
+            # partial one (no space) is worse
+            if backup and os.path.exists(backup):
+                os.unlink(backup)
+            if isinstance(exc, OSError):
+                raise ConfWriteError(f'{path}: {exc.strerror}')
+            raise
+        return backup
 
 
 def _atomic_write(path, text):
@@ -163,7 +235,9 @@ def _atomic_write(path, text):
             except PermissionError:
                 pass
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise ConfWriteError(f'{path}: {exc.strerror}')
+        if isinstance(exc, OSError):
+            raise ConfWriteError(f'{path}: {exc.strerror}')
+        raise

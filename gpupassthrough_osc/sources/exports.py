@@ -166,9 +166,14 @@ def read_nodes(path, cell=''):
             node_id = int(row['id'])
         except (KeyError, TypeError, ValueError):
             raise ExportError(f'{path}: row {index} has no numeric id')
+        try:
+            deleted = bool(int(row.get('deleted') or 0))
+        except (TypeError, ValueError):
+            raise ExportError(f'{path}: row {index}: deleted is not a '
+                              f'number')
         nodes[(cell, node_id)] = audit.Node(
             cell, node_id, row.get('host'), row.get('hypervisor_hostname'),
-            bool(int(row.get('deleted') or 0)))
+            deleted)
     return nodes
 
 

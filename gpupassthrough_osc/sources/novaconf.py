@@ -25,6 +25,7 @@ import os
 
 from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import scheduler
+from gpupassthrough_osc.sources import conflines
 
 DEFAULT_PATH = '/etc/nova/nova.conf'
 
@@ -49,8 +50,11 @@ class NovaConf:
     device_spec: list
     report_in_placement: bool = False
     pci_in_placement: bool = False
-    database_connection: str | None = None
-    api_database_connection: str | None = None
+    # repr=False: a repr must never carry a password (sources/dburl.py)
+    database_connection: str | None = dataclasses.field(
+        default=None, repr=False)
+    api_database_connection: str | None = dataclasses.field(
+        default=None, repr=False)
     # (section, old option, new name) for options set under an old name.
     deprecated: list = dataclasses.field(default_factory=list)
     enabled_filters: list = dataclasses.field(
@@ -61,6 +65,9 @@ class NovaConf:
     # What this file sets that only a controller needs, e.g.
     # '[filter_scheduler] enabled_filters' (see pci.scheduler).
     controller_markers: list = dataclasses.field(default_factory=list)
+    # (file, line) of each alias / device_spec value; None where unknown
+    alias_lines: list = dataclasses.field(default_factory=list)
+    device_spec_lines: list = dataclasses.field(default_factory=list)
 
 
 def _register(conf):
@@ -150,10 +157,15 @@ def load(path):
         conf(args=[], project='nova', default_config_files=files,
              default_config_dirs=[], use_env=False)
         written = _set_options(files)
+        alias, device_spec = list(conf.pci.alias), list(conf.pci.device_spec)
+        alias_lines, device_spec_lines = conflines.locations(
+            files, alias, device_spec)
         return NovaConf(
             path=path,
-            alias=list(conf.pci.alias),
-            device_spec=list(conf.pci.device_spec),
+            alias=alias,
+            device_spec=device_spec,
+            alias_lines=alias_lines,
+            device_spec_lines=device_spec_lines,
             report_in_placement=conf.pci.report_in_placement,
             pci_in_placement=conf.filter_scheduler.pci_in_placement,
             database_connection=conf.database.connection,

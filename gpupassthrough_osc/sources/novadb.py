@@ -28,9 +28,10 @@ import urllib.parse
 from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.sources import dburl
 
 CELL0_UUID = '00000000-0000-0000-0000-000000000000'
-CONNECT_TIMEOUT = 10
+CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 300
 # The aggregate's temporary table spills to disk at MariaDB's default
 # 16 MiB and gets ~4x slower at a million rows (measured, see issue 3).
@@ -41,24 +42,33 @@ class DatabaseError(exceptions.SourceError):
     """A database that cannot be reached or read; never shows a password."""
 
 
-def mask(url):
-    """The URL with its password replaced by ``***``."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit('@', 1)
-    user = netloc[0].split(':', 1)[0]
-    return urllib.parse.urlunsplit(parts._replace(
-        netloc=f'{user}:***@{netloc[1]}'))
+# the one printed form of a DB URL (sources/dburl.py)
+mask = dburl.mask
 
 
-def connect_args(url):
+@dataclasses.dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for a database, in the two phases that can hang.
+
+    ``connect`` bounds the TCP connect, the MySQL handshake and the session
+    set-up together: pymysql's own connect_timeout covers only the TCP
+    connect, and a server that accepts and never answers (a load-balancer
+    VIP with its backend down) would otherwise hold the handshake for the
+    whole read timeout. ``read`` then bounds each wait for a query's
+    answer; the aggregate at a million rows takes about 4 s.
+    """
+
+    connect: float = CONNECT_TIMEOUT
+    read: float = READ_TIMEOUT
+
+
+def connect_args(url, timeouts=Timeouts()):
     """pymysql.connect() arguments from an SQLAlchemy-style URL.
 
     ``mysql+pymysql://user:pass@host:port/db?charset=utf8&unix_socket=...
     &read_default_file=/etc/my.cnf`` as nova.conf writes it.
     """
-    parts = urllib.parse.urlsplit(url)
+    parts = _split(url)
     if not parts.scheme.startswith('mysql'):
         raise DatabaseError(
             f'{mask(url)}: only mysql/mariadb URLs are supported '
@@ -66,15 +76,15 @@ def connect_args(url):
     query = dict(urllib.parse.parse_qsl(parts.query))
     args = {'database': parts.path.lstrip('/') or None,
             'charset': query.get('charset', 'utf8mb4'),
-            'connect_timeout': CONNECT_TIMEOUT,
-            'read_timeout': READ_TIMEOUT}
-    try:
-        if parts.hostname:
-            args['host'] = parts.hostname
-        if parts.port:
-            args['port'] = parts.port
-    except ValueError as exc:
-        raise DatabaseError(f'{mask(url)}: bad port: {exc}')
+            # the handshake and session set-up are bounded by the connect
+            # timeout; Connection switches to the read timeout afterwards
+            'connect_timeout': timeouts.connect,
+            'read_timeout': timeouts.connect,
+            'write_timeout': timeouts.connect}
+    if parts.hostname:
+        args['host'] = parts.hostname
+    if _port(parts, url):
+        args['port'] = _port(parts, url)
     if parts.username:
         args['user'] = urllib.parse.unquote(parts.username)
     if parts.password is not None:
@@ -83,6 +93,32 @@ def connect_args(url):
         if key in query:
             args[key] = query[key]
     return args
+
+
+def _split(url):
+    """urlsplit(), or a DatabaseError that shows no password.
+
+    urllib refuses unbalanced brackets and some Unicode in the host, and
+    its message then quotes the netloc, password included.
+    """
+    try:
+        return urllib.parse.urlsplit(url)
+    except ValueError:
+        raise DatabaseError(
+            f'{mask(url)}: not a URL urllib can split (brackets or '
+            f'characters it refuses in user, password or host; write '
+            f'them %-encoded)') from None
+
+
+def _port(parts, url):
+    try:
+        return parts.port
+    except ValueError:
+        # urllib's message quotes what it took for the port, which is part
+        # of the password when that holds an unencoded '/'
+        raise DatabaseError(
+            f'{mask(url)}: the port is not a number (write a "/", "@" or '
+            f'":" in the password as %2F, %40, %3A)') from None
 
 
 def format_cell_url(template, base_url):
@@ -95,10 +131,11 @@ def format_cell_url(template, base_url):
     """
     if '{' not in template:
         return template
-    parts = urllib.parse.urlsplit(base_url)
+    parts = _split(base_url)
     fields = {'scheme': parts.scheme, 'username': parts.username or '',
               'password': parts.password or '',
-              'hostname': parts.hostname or '', 'port': parts.port or '',
+              'hostname': parts.hostname or '',
+              'port': _port(parts, base_url) or '',
               'path': parts.path.lstrip('/'), 'query': parts.query,
               'fragment': parts.fragment}
     try:
@@ -110,15 +147,19 @@ def format_cell_url(template, base_url):
 class Connection:
     """One read-only connection to a nova database."""
 
-    def __init__(self, url, label=''):
+    def __init__(self, url, label='', timeouts=Timeouts()):
         import pymysql
 
         self.url = url
         self.label = label or mask(url)
+        self.timeouts = timeouts
         self._pymysql = pymysql
+        args = connect_args(url, timeouts)
+        self._where = (args.get('unix_socket') or
+                       f"{args.get('host', 'localhost')}:"
+                       f"{args.get('port', 3306)}")
         try:
-            self.conn = pymysql.connect(autocommit=False,
-                                        **connect_args(url))
+            self.conn = pymysql.connect(autocommit=False, **args)
             with self.conn.cursor() as cur:
                 cur.execute('SET SESSION tmp_table_size = %s, '
                             'max_heap_table_size = %s',
@@ -126,7 +167,21 @@ class Connection:
                 cur.execute('START TRANSACTION READ ONLY')
         except pymysql.err.Error as exc:
             raise DatabaseError(
-                f'cannot connect to {self.label}: {_reason(exc)}')
+                f'cannot connect to {self.label}: '
+                f'{self._reason(exc, "connect")}') from None
+        # pymysql reads this before each wait for a packet; it has no
+        # public setter, and its connect() uses it for the handshake.
+        self.conn._read_timeout = timeouts.read
+
+    def _reason(self, exc, phase):
+        if _timed_out(exc):
+            if phase == 'connect':
+                return (f'{self._where} did not answer within '
+                        f'{self.timeouts.connect:g} s (connect timeout, '
+                        f'--db-timeout)')
+            return (f'{self._where} did not answer a query within '
+                    f'{self.timeouts.read:g} s (read timeout)')
+        return mask(_reason(exc), self.url)
 
     def query(self, sql, args=()):
         try:
@@ -134,18 +189,35 @@ class Connection:
                 cur.execute(sql, args)
                 return cur.fetchall()
         except self._pymysql.err.Error as exc:
-            raise DatabaseError(f'{self.label}: {_reason(exc)}')
+            raise DatabaseError(
+                f'{self.label}: {self._reason(exc, "read")}') from None
 
     def stream(self, sql, args=()):
-        """Rows one at a time from a server-side cursor."""
+        """Rows one at a time from a server-side cursor.
+
+        A server lost mid-stream is a DatabaseError that says how many
+        rows came, so that what was printed is never taken as complete.
+        """
         cur = self.conn.cursor(self._pymysql.cursors.SSCursor)
+        rows = 0
         try:
             cur.execute(sql, args)
-            yield from cur
-        except self._pymysql.err.Error as exc:
-            raise DatabaseError(f'{self.label}: {_reason(exc)}')
+            for rows, row in enumerate(cur, 1):
+                yield row
+        except (self._pymysql.err.Error, AttributeError, OSError) as exc:
+            # pymysql's reads after it closed a lost connection fail with
+            # AttributeError ('NoneType' object has no attribute 'read')
+            _abandon(cur)
+            reason = (self._reason(exc, 'read')
+                      if isinstance(exc, self._pymysql.err.Error)
+                      else 'the server closed the connection')
+            # device list has printed those rows already; the audit prints
+            # nothing on an error
+            raise DatabaseError(
+                f'{self.label}: connection lost after {rows} rows '
+                f'({reason}): the result is incomplete') from None
         finally:
-            cur.close()
+            _abandon(cur)
 
     def columns(self, table):
         rows = self.query(
@@ -161,6 +233,35 @@ class Connection:
             pass
 
 
+def _abandon(cursor):
+    """Close a server-side cursor whose connection may be dead.
+
+    pymysql drains an unfinished result on close() and again in the
+    result's __del__; on a lost connection both fail, the second as
+    "Exception ignored" tracebacks at exit. Nothing is left to drain.
+    """
+    result = getattr(cursor, '_result', None)
+    if result is not None and cursor.connection is not None and \
+            getattr(cursor.connection, '_sock', None) is None:
+        result.unbuffered_active = False
+    try:
+        cursor.close()
+    except Exception:  # the connection is gone: nothing left to drain
+        pass
+
+
+def _timed_out(exc):
+    """Whether pymysql gave up because a socket wait timed out."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, TimeoutError):
+            return True
+        seen.add(id(exc))
+        exc = (getattr(exc, 'original_exception', None) or
+               exc.__cause__ or exc.__context__)
+    return False
+
+
 def _reason(exc):
     args = getattr(exc, 'args', ())
     if len(args) >= 2:
@@ -170,9 +271,10 @@ def _reason(exc):
 
 # --- the API database ----------------------------------------------------
 
-def cells(api_url):
+def cells(api_url, timeouts=Timeouts()):
     """Cells from cell_mappings, cell0 skipped (it has no hosts)."""
-    conn = Connection(api_url, label='API database ' + mask(api_url))
+    conn = Connection(api_url, label='API database ' + mask(api_url),
+                      timeouts=timeouts)
     try:
         rows = conn.query('SELECT name, uuid, database_connection '
                           'FROM cell_mappings ORDER BY id')
@@ -182,9 +284,10 @@ def cells(api_url):
             if uuid != CELL0_UUID]
 
 
-def flavors(api_url):
+def flavors(api_url, timeouts=Timeouts()):
     """Flavors with their extra specs from the API database."""
-    conn = Connection(api_url, label='API database ' + mask(api_url))
+    conn = Connection(api_url, label='API database ' + mask(api_url),
+                      timeouts=timeouts)
     try:
         rows = conn.query(
             'SELECT f.flavorid, f.name, s.`key`, s.value FROM flavors f '
@@ -230,9 +333,10 @@ LEAKS_SQL = (
     "AND p.instance_uuid IS NOT NULL AND i.uuid IS NULL")
 
 
-def read_cell(name, url, with_leaks=True):
+def read_cell(name, url, with_leaks=True, timeouts=Timeouts()):
     """Pools, nodes and (unless not wanted) leaked allocations of a cell."""
-    conn = Connection(url, label=f'cell {name} ({mask(url)})')
+    conn = Connection(url, label=f'cell {name} ({mask(url)})',
+                      timeouts=timeouts)
     # ids and dev_types repeat on every row: keep one string of each
     same = {}
     try:
@@ -266,12 +370,14 @@ def _deleted_instances(conn, uuids):
     return {r[0] for r in rows}
 
 
-def read_cells(cell_urls, max_workers=8, with_leaks=True):
+def read_cells(cell_urls, max_workers=8, with_leaks=True,
+               timeouts=Timeouts()):
     """Read every cell concurrently; merge pools, nodes and leaks."""
     pools, nodes, leaks = [], {}, []
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=max(1, min(max_workers, len(cell_urls)))) as pool:
-        results = pool.map(lambda c: read_cell(*c, with_leaks), cell_urls)
+        results = pool.map(
+            lambda c: read_cell(*c, with_leaks, timeouts), cell_urls)
         for cell_pools, cell_nodes, cell_leaks in results:
             pools.extend(cell_pools)
             nodes.update(cell_nodes)
@@ -284,13 +390,14 @@ DEVICE_COLUMNS = ('compute_node_id', 'address', 'vendor_id', 'product_id',
                   'parent_addr')
 
 
-def devices(name, url, filters):
+def devices(name, url, filters, timeouts=Timeouts()):
     """Stream live device rows of one cell with the host joined in.
 
     ``filters`` maps column -> value; older schemas without parent_addr
     return None in that column.
     """
-    conn = Connection(url, label=f'cell {name} ({mask(url)})')
+    conn = Connection(url, label=f'cell {name} ({mask(url)})',
+                      timeouts=timeouts)
     try:
         present = conn.columns('pci_devices')
         select = ', '.join(f'p.{c}' if c in present else 'NULL'

@@ -48,22 +48,22 @@ class Result:
         return json.loads(self.stdout)
 
 
-def run_openstack(*args, env=None):
+def run_openstack(*args, env=None, timeout=300):
     """Run `openstack ARGS`, with no cloud credentials unless given."""
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(('OS_', 'GPUPASSTHROUGH_'))}
     clean.update(env or {})
     proc = subprocess.run(
         [openstack_executable(), *args], capture_output=True,
-        text=True, env=clean, timeout=300)
+        text=True, env=clean, timeout=timeout)
     return Result(proc)
 
 
 class OpenStackTestCase(testtools.TestCase):
 
-    def openstack(self, *args, env=None, check=None):
+    def openstack(self, *args, env=None, check=None, timeout=300):
         """Run `openstack ARGS`, with no cloud credentials unless given."""
-        result = run_openstack(*args, env=env)
+        result = run_openstack(*args, env=env, timeout=timeout)
         if check is not None:
             self.assertEqual(
                 check, result.rc,

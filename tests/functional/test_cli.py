@@ -190,6 +190,19 @@ class TestConfigOnlyAudit(base.OpenStackTestCase):
         self.assertEqual(['FLAVOR_ALIAS_UNDEFINED'], [
             f['Code'] for f in result.json() if f['Severity'] == 'error'])
 
+    def test_invalid_alias_names_line_services_and_dead_flavors(self):
+        conf = base.fixture('nova-bad-alias.conf')
+        result = self.audit_with_a40_flavor(conf)
+        self.assertEqual(1, result.rc, result.stderr)
+        found = {f['Code']: f for f in result.json()}
+        message = found['ALIAS_INVALID']['Message']
+        self.assertIn(f'{conf}:3 alias gpu3080: ', message)
+        self.assertIn('nova-api (controller) and nova-compute', message)
+        blocked = found['FLAVOR_BLOCKED_BY_BAD_ALIAS']
+        self.assertEqual('flavor a40', blocked['Subject'])
+        self.assertEqual('error', blocked['Severity'])
+        self.assertIn(f'cannot boot while {conf}:3', blocked['Message'])
+
     def test_bad_export_is_one_line(self):
         bad = self.write('devices.txt', 'id\tvendor_id\n1\t10de\n')
         result = self.openstack('gpu', 'device', 'audit', '--nova-conf',

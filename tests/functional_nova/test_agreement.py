@@ -21,14 +21,19 @@ pool filters (``PciDeviceStats._filter_pools`` and ``support_requests``)
 get the same seeded random inputs as ours, and must give the same answers.
 """
 
+import json
 import random
 from unittest import mock
 
+from hypothesis import given
+from hypothesis import strategies as st
 import testtools
 
 from gpupassthrough_osc.pci import alias as our_alias
+from gpupassthrough_osc.pci import audit as our_audit
 from gpupassthrough_osc.pci import pools as our_pools
 from gpupassthrough_osc.pci import request as our_request
+from tests import fuzzing  # noqa: F401  (the settings profile)
 
 CASES = 600
 
@@ -117,6 +122,47 @@ class TestAliasConfig(testtools.TestCase):
                 self.assertIn(reason, ours.error, case)
 
 
+# Generated [pci] alias lines: every schema key and one it lacks, values
+# near each rule's edge (case, a trailing newline the pattern's '$'
+# accepts, lengths, non-strings), and names that collide so the same-name
+# rules run.
+ALIAS_KEYS = ['name', 'vendor_id', 'product_id', 'device_type',
+              'numa_policy', 'capability_type', 'resource_class', 'traits',
+              'live_migratable', 'x']
+ALIAS_VALUES = st.one_of(
+    st.sampled_from(['a', 'b', ' a ', '', '10de', '10DE', '2235', '10de\n',
+                     '10d', 'type-PF', 'type-PCI', 'type-VF', 'vdpa',
+                     'legacy', 'required', 'socket', 'preferred', 'pci',
+                     'CUSTOM_GPU', 'yes', 'no', 'maybe', 'x' * 257]),
+    st.text(max_size=4), st.integers(-1, 2), st.none(), st.booleans())
+ALIAS_OBJECTS = st.dictionaries(st.sampled_from(ALIAS_KEYS), ALIAS_VALUES,
+                                max_size=6)
+ALIAS_LINE = st.one_of(
+    ALIAS_OBJECTS.map(json.dumps),
+    st.lists(ALIAS_OBJECTS, max_size=2).map(json.dumps),
+    st.text(max_size=8))
+
+
+class TestAliasConfigProperty(TestAliasConfig):
+    """Hypothesis: any generated alias list gets nova's verdict."""
+
+    test_same_verdicts_and_reasons = None
+
+    @given(st.lists(ALIAS_LINE, min_size=1, max_size=3), st.booleans())
+    def test_generated_lines_get_novas_verdict(self, lines, placement):
+        aliases, error = self.nova_parse(lines, placement)
+        ours = our_alias.parse_config(lines, pci_in_placement=placement)
+        case = f'{lines} pci_in_placement={placement}'
+        if error is None:
+            self.assertIsNone(ours.error, case)
+            self.assertEqual(aliases, ours.aliases(), case)
+        else:
+            self.assertIsNotNone(ours.error, f'{case}: nova: {error}')
+            self.assertIn(
+                error.removeprefix('Invalid PCI alias definition: '),
+                ours.error, case)
+
+
 class TestExtraSpecGrammar(testtools.TestCase):
 
     def test_same_verdicts(self):
@@ -135,6 +181,61 @@ class TestExtraSpecGrammar(testtools.TestCase):
                 accepted = False
             self.assertEqual(accepted, our_request.nova_accepts(value),
                              repr(value))
+
+
+class TestExtraSpecGrammarProperty(testtools.TestCase):
+
+    @given(st.text(alphabet='ab:,10- \t', max_size=12))
+    def test_generated_values_get_novas_verdict(self, value):
+        n = nova()
+        try:
+            n['validators'].validate('pci_passthrough:alias', value)
+            accepted = True
+        except n['exception'].ValidationError:
+            accepted = False
+        self.assertEqual(accepted, our_request.nova_accepts(value),
+                         repr(value))
+
+
+DEVICE_SPEC_VALUES = st.one_of(
+    st.sampled_from(['10de', '2235', '*', '0000:21:00.0', '0000:21:*.*',
+                     'physnet1', 'true', '', 'x']),
+    st.integers(-1, 2), st.none(), st.booleans())
+DEVICE_SPEC_OBJECTS = st.dictionaries(
+    st.sampled_from(['vendor_id', 'product_id', 'address', 'devname',
+                     'physical_network', 'trusted']),
+    DEVICE_SPEC_VALUES, max_size=3)
+DEVICE_SPEC_LINE = st.one_of(
+    DEVICE_SPEC_OBJECTS.map(json.dumps),
+    st.lists(st.one_of(DEVICE_SPEC_OBJECTS, DEVICE_SPEC_VALUES),
+             max_size=2).map(json.dumps),
+    DEVICE_SPEC_VALUES.map(json.dumps), st.text(max_size=6))
+
+
+class TestDeviceSpecProperty(testtools.TestCase):
+    """DEVICE_SPEC_INVALID only where nova-compute refuses the value.
+
+    Ours checks the structure nova checks first (JSON, an object or a list
+    of objects); nova refuses more (addresses, keys), so the property is
+    one way: whenever we say invalid, nova's Whitelist refuses too.
+    """
+
+    @given(DEVICE_SPEC_LINE)
+    def test_our_invalid_is_novas_invalid(self, value):
+        from nova.pci import whitelist
+
+        nova()
+        conf = mock.Mock(path='nova.conf', device_spec=[value],
+                         device_spec_lines=[])
+        ours = our_audit.device_spec_invalid(our_audit.Inventory(
+            confs=[conf]))
+        try:
+            whitelist.Whitelist([value])
+            nova_refuses = False
+        except Exception:  # any of nova's PciConfigInvalidSpec family
+            nova_refuses = True
+        if ours:
+            self.assertTrue(nova_refuses, value)
 
 
 def random_pool(rng):

@@ -228,3 +228,35 @@ class TestAuditOnNovaSchema(NovaTestCase):
                                 '-f', 'json', check=0).json()
         self.assertEqual(['gpu-v100s-01'], [r['Host'] for r in listed])
         self.assertNotIn(mariadb.READER_PASSWORD, json.dumps(listed))
+
+
+class TestInvalidAliasStopsNovaApi(NovaTestCase):
+    """ALIAS_INVALID says nova-api will not start: nova-api agrees."""
+
+    def test_nova_api_refuses_to_start_and_the_audit_says_why(self):
+        bad = '{"name": "gpuBad", "vendor_id": "10de", "product_id": "22x5"}'
+        conf = self.nova.write_conf([A40, bad])
+        self.nova.stop()
+        exc = self.assertRaises(RuntimeError, self.nova.start)
+        self.assertIn('Invalid PCI alias definition', str(exc))
+        # the line of the bad entry in the file nova-api refused
+        with open(conf) as f:
+            line = f.read().splitlines().index(f'alias = {bad}') + 1
+        flavors = os.path.join(self.nova.dir, 'flavors.json')
+        with open(flavors, 'w') as f:
+            json.dump([{'ID': '1', 'Name': 'gpu.a40', 'Properties': {
+                'pci_passthrough:alias': 'gpuA40:1'}}], f)
+        result = self.openstack('gpu', 'device', 'audit', '--no-db',
+                                '--nova-conf', conf, '--flavors', flavors,
+                                '-f', 'json')
+        self.assertEqual(1, result.rc, result.stderr)
+        found = {f['Code']: f for f in result.json()}
+        self.assertIn(f'{conf}:{line} alias gpuBad:',
+                      found['ALIAS_INVALID']['Message'])
+        self.assertIn('nova-api (controller)',
+                      found['ALIAS_INVALID']['Message'])
+        self.assertEqual('flavor gpu.a40',
+                         found['FLAVOR_BLOCKED_BY_BAD_ALIAS']['Subject'])
+        # with the entry fixed nova-api starts again
+        self.nova.write_conf([A40])
+        self.nova.start()

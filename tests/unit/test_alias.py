@@ -183,3 +183,38 @@ class TestRender(testtools.TestCase):
     def test_render_refuses_invalid(self):
         self.assertRaises(exceptions.InvalidAlias, alias.render, 'a', '10de',
                           'xyz')
+
+
+class TestCheapParsing(testtools.TestCase):
+
+    def test_fast_path_reads_only_keywords_it_knows(self):
+        for rule in alias.ALIAS_SCHEMA['properties'].values():
+            self.assertLessEqual(set(rule), alias.FAST_PATH_KEYWORDS)
+        self.assertEqual({'type', 'additionalProperties', 'properties',
+                          'required'}, set(alias.ALIAS_SCHEMA))
+
+    def test_fast_path_never_accepts_what_jsonschema_refuses(self):
+        import jsonschema
+
+        name = {'name': 'g'}
+        for data in (name, dict(name, vendor_id='10DE'),
+                     dict(name, vendor_id='10de\n'),
+                     dict(name, vendor_id='10d'), dict(name, vendor_id=10),
+                     {'name': 'x' * 256}, {'name': 'x' * 257},
+                     {'name': ''}, {'name': 'é' * 256}, {'vendor_id': '10de'},
+                     dict(name, device_type='vdpa'), dict(name, other='1'),
+                     dict(name, numa_policy='socket'), dict(name, traits=1),
+                     [name], 'g', None, dict(name, capability_type='pci')):
+            try:
+                jsonschema.validate(data, alias.ALIAS_SCHEMA)
+                valid = True
+            except jsonschema.ValidationError:
+                valid = False
+            if alias._plainly_valid(data):
+                self.assertTrue(valid, data)
+
+    def test_validator_built_once(self):
+        alias._validator.cache_clear()
+        alias.parse_config([json.dumps({'name': f'g{i}', 'vendor_id': 'zz'})
+                            for i in range(50)])
+        self.assertEqual(1, alias._validator.cache_info().misses)

@@ -160,8 +160,43 @@ class TestAliasInvalid(RuleTestCase):
         self.assertIn("Invalid PCI alias definition: 'dev_type'",
                       found[0].message)
 
+    def test_names_file_line_alias_and_services(self):
+        bad = conf(alias('gpuA40'), path='/etc/nova/nova.conf')
+        bad.alias += ['{"name": "gpuX", "vendor_id": 10de}',
+                      '{"name": "gpuY", "vendor_id": "zzzz"}']
+        bad.alias_lines = [('/etc/nova/nova.conf', 40), None,
+                           ('/etc/nova/nova.conf.d/pci.conf', 3)]
+        found = self.findings(confs=[bad])
+        self.assertEqual(['ALIAS_INVALID'], [f.code for f in found])
+        self.assertEqual('/etc/nova/nova.conf [pci] alias', found[0].subject)
+        message = found[0].message
+        self.assertIn('nova-api (controller) and nova-compute (compute '
+                      'node) refuse to start', message)
+        # no line found: the file and option instead
+        self.assertIn('/etc/nova/nova.conf [pci] alias alias gpuX: not '
+                      'valid JSON', message)
+        self.assertIn("/etc/nova/nova.conf.d/pci.conf:3 alias gpuY: 'zzzz'",
+                      message)
+        self.assertNotIn(':40', message)
+
+    def test_each_flavor_requesting_an_alias_is_blocked(self):
+        bad = conf(alias('gpuA40'), alias('gpuX', numa_policy='nope'))
+        bad.alias_lines = [('nova.conf', 7), ('nova.conf', 8)]
+        found = self.findings(confs=[bad], flavors=[
+            flavor('gpuA40:1', name='gpu.a40'),
+            flavor('other:2', name='gpu.other'),
+            audit.Flavor('id-small', 'm1.small', {})])
+        blocked = [f for f in found
+                   if f.code == 'FLAVOR_BLOCKED_BY_BAD_ALIAS']
+        self.assertEqual(['flavor gpu.a40', 'flavor gpu.other'],
+                         [f.subject for f in blocked])
+        self.assertEqual({'error'}, {f.severity for f in blocked})
+        self.assertIn('cannot boot while nova.conf:8 (alias gpuX) is there',
+                      blocked[0].message)
+
     def test_quiet(self):
-        self.assertEqual([], self.codes(confs=[conf(alias('g'))]))
+        self.assertEqual([], self.codes(confs=[conf(alias('g'))],
+                                        flavors=[flavor('g:1')]))
 
 
 class TestAliasDiffers(RuleTestCase):
@@ -209,6 +244,19 @@ class TestDeviceSpec(RuleTestCase):
         self.assertEqual(['DEVICE_SPEC_INVALID'], [
             f.code for f in audit.device_spec_invalid(audit.Inventory(
                 confs=[conf(device_spec=['{"vendor_id": 10de}'])]))])
+
+    def test_whitelist_structure_and_blast_radius(self):
+        bad = conf(device_spec=['5', '[{"vendor_id": "10de"}, 1]',
+                                '[{"vendor_id": "10de"}]'])
+        bad.device_spec_lines = [('nova.conf', 12), ('nova.conf', 13),
+                                 ('nova.conf', 14)]
+        found = audit.device_spec_invalid(audit.Inventory(confs=[bad]))
+        self.assertEqual(2, len(found))
+        self.assertIn('nova.conf:12: device_spec 5 is neither',
+                      found[0].message)
+        self.assertIn('nova.conf:13: ', found[1].message)
+        self.assertIn('nova-compute refuses to start', found[1].message)
+        self.assertIn('not tracked', found[1].message)
 
     def test_valid_quiet(self):
         self.assertEqual([], audit.device_spec_invalid(audit.Inventory(

@@ -1,0 +1,373 @@
+#    Copyright 2026 gpupassthrough-osc developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+
+"""A database or API that fails: never hang, never show a password.
+
+Every error path an operator can provoke, through the real `openstack`
+executable: a silent endpoint (accepts, never answers), a scheme
+forgotten, a malformed URL, an unreachable host, a wrong password, an
+unknown database, a cell URL from cell_mappings, a nova.conf that cannot
+be parsed, a clouds.yaml value.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import fixtures
+
+from gpupassthrough_osc import plugin
+from gpupassthrough_osc.sources import novadb
+from tests.functional import base
+from tests.functional import mariadb
+from tests.functional import novadata
+
+MARK = 'Pw0MARKnever'
+
+COMMANDS = (
+    ('device', 'audit'),
+    ('device', 'list'),
+    ('device', 'list', '--summary'),
+    ('alias', 'create', 'gpuA40', '--vendor-id', '10de', '--product-id',
+     '2235'),
+)
+
+
+def silent_endpoint(test):
+    """A TCP listener that completes the connect and never says a word.
+
+    The kernel accepts into the backlog; nothing ever reads or writes,
+    as with a load-balancer VIP whose backend is down.
+    """
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    sock.listen(64)
+    test.addCleanup(sock.close)
+    return sock.getsockname()[1]
+
+
+class FailureTestCase(base.OpenStackTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, 'w') as f:
+            f.write(text)
+        return path
+
+    def assertHidden(self, result, marker=MARK):
+        """The marker in no line of ours.
+
+        With --debug OSC itself echoes its command line ("START with
+        options"); that line is OSC's, every other one is checked.
+        """
+        ours = [line for line in (result.stdout + result.stderr).splitlines()
+                if not line.startswith('START with options')]
+        for line in ours:
+            self.assertNotIn(marker, line)
+
+
+class TestSilentDatabase(FailureTestCase):
+
+    def timed(self, *args, **kw):
+        start = time.monotonic()
+        result = self.openstack(*args, **kw)
+        return result, time.monotonic() - start
+
+    def test_gives_up_within_the_connect_timeout(self):
+        port = silent_endpoint(self)
+        url = f'mysql+pymysql://nova:{MARK}@127.0.0.1:{port}/nova'
+        for command in COMMANDS[:2]:
+            # start-up and a refused connection: what is not the timeout
+            _refused, baseline = self.timed(
+                'gpu', *command, '--db-connection',
+                'mysql+pymysql://nova@127.0.0.1:1/nova')
+            result, elapsed = self.timed(
+                'gpu', *command, '--db-connection', url, '--db-timeout',
+                '2', timeout=baseline + 2 + 5)
+            self.assertCleanError(result, f'127.0.0.1:{port}',
+                                  'did not answer within 2 s')
+            self.assertHidden(result)
+            self.assertLess(elapsed, baseline + 2 + 1, result.stderr)
+
+    def test_default_and_clouds_yaml_timeout(self):
+        port = silent_endpoint(self)
+        url = f'mysql+pymysql://nova@127.0.0.1:{port}/nova'
+        result = self.openstack('gpu', 'device', 'list', '--db-connection',
+                                url, timeout=novadb.CONNECT_TIMEOUT + 10)
+        self.assertCleanError(
+            result, f'within {novadb.CONNECT_TIMEOUT:g} s')
+        clouds = self.write('clouds.yaml', (
+            'clouds:\n  lab:\n    auth_type: none\n'
+            '    endpoint: http://127.0.0.1:9/\n'
+            '    gpu_db_timeout_seconds: 1\n'))
+        result = self.openstack(
+            '--os-cloud', 'lab', 'gpu', 'device', 'list', '--db-connection',
+            url, env={'OS_CLIENT_CONFIG_FILE': clouds},
+            timeout=novadb.CONNECT_TIMEOUT + 10)
+        self.assertCleanError(result, 'within 1 s')
+
+    def test_bad_timeout_value(self):
+        result = self.openstack('gpu', 'device', 'list', '--db-timeout',
+                                '0')
+        self.assertNotEqual(0, result.rc)
+        self.assertIn('not a number of seconds above 0', result.stderr)
+
+    def test_a_query_that_does_not_answer_hits_the_read_timeout(self):
+        cell = novadata.Cell(mariadb.server())
+        conn = novadb.Connection(cell.url(),
+                                 timeouts=novadb.Timeouts(connect=5, read=1))
+        self.addCleanup(conn.close)
+        start = time.monotonic()
+        exc = self.assertRaises(novadb.DatabaseError, conn.query,
+                                'SELECT SLEEP(10)')
+        self.assertLess(time.monotonic() - start, 3)
+        self.assertIn('did not answer a query within 1 s', str(exc))
+        self.assertNotIn(mariadb.ADMIN_PASSWORD, str(exc))
+
+
+class TestSilentApi(FailureTestCase):
+
+    def clouds(self, port):
+        return self.write('clouds.yaml', (
+            f'clouds:\n  lab:\n    auth:\n'
+            f'      auth_url: http://127.0.0.1:{port}/v3\n'
+            f'      username: u\n      password: {MARK}\n'
+            f'      project_name: p\n      user_domain_name: Default\n'
+            f'      project_domain_name: Default\n'))
+
+    def test_identity_and_compute_calls_time_out(self):
+        # OSC leaves api_timeout unset; the plugin's default bounds the
+        # identity discovery and the token request OSC makes first
+        env = {plugin.API_TIMEOUT_ENV: '1'}
+        for command in (('flavor', 'list'), ('flavor', 'show', 'x')):
+            start = time.monotonic()
+            self.openstack('--os-cloud', 'lab', 'gpu', *command, env=dict(
+                env, OS_CLIENT_CONFIG_FILE=self.clouds(1)))
+            baseline = time.monotonic() - start
+            port = silent_endpoint(self)
+            start = time.monotonic()
+            result = self.openstack(
+                '--os-cloud', 'lab', 'gpu', *command, timeout=baseline + 10,
+                env=dict(env, OS_CLIENT_CONFIG_FILE=self.clouds(port)))
+            elapsed = time.monotonic() - start
+            self.assertNotEqual(0, result.rc)
+            self.assertIn(f'127.0.0.1:{port}/v3/auth/tokens timed out',
+                          result.stderr)
+            self.assertHidden(result)
+            # two calls of 1 s (version discovery, then the token), a
+            # second of slack each
+            self.assertLess(elapsed, baseline + 2 * (1 + 1), result.stderr)
+
+    def test_audit_notes_the_timeout_and_goes_on(self):
+        conf = self.write('nova.conf', '[pci]\n')
+        result = self.openstack(
+            '--os-cloud', 'lab', 'gpu', 'device', 'audit', '--no-db',
+            '--nova-conf', conf, '-f', 'value', timeout=20,
+            env={plugin.API_TIMEOUT_ENV: '1',
+                 'OS_CLIENT_CONFIG_FILE': self.clouds(silent_endpoint(self))})
+        self.assertEqual(0, result.rc, result.stderr)
+        self.assertIn('flavors skipped: compute API', result.stdout)
+        self.assertIn('timed out', result.stdout)
+
+
+class TestPasswordNeverShown(FailureTestCase):
+    """A marker password through every command and every error path."""
+
+    def error_paths(self):
+        server = mariadb.server()
+        cell = novadata.Cell(server)
+        silent = silent_endpoint(self)
+        return {
+            'scheme forgotten': f'reader:{MARK}@127.0.0.1/nova',
+            'other scheme': f'postgresql://nova:{MARK}@127.0.0.1/nova',
+            'malformed port': f'mysql+pymysql://nova:{MARK}@127.0.0.1:x/n',
+            'unencoded /': f'mysql+pymysql://nova:{MARK}/x@127.0.0.1:1/n',
+            'unreachable': f'mysql+pymysql://nova:{MARK}@127.0.0.1:1/nova',
+            'wrong password': cell.url(password=MARK),
+            'unknown database': server.url('no_such_db'),
+            'silent': f'mysql+pymysql://nova:{MARK}@127.0.0.1:{silent}/n',
+        }
+
+    def test_every_command_every_error(self):
+        for path, url in self.error_paths().items():
+            for command in COMMANDS:
+                result = self.openstack('gpu', *command, '--db-connection',
+                                        url, '--db-timeout', '1')
+                self.assertNotEqual(0, result.rc, (path, command))
+                self.assertNotIn('Traceback', result.stderr)
+                self.assertHidden(result)
+                self.assertHidden(result, mariadb.ADMIN_PASSWORD)
+            # --debug: the URL from the environment, so that OSC's echo of
+            # its command line holds no password either
+            result = self.openstack(
+                '--debug', 'gpu', 'device', 'list', '--db-timeout', '1',
+                env={'GPUPASSTHROUGH_DB_CONNECTION': url})
+            self.assertNotEqual(0, result.rc, path)
+            self.assertHidden(result)
+            self.assertHidden(result, mariadb.ADMIN_PASSWORD)
+            result = self.openstack('--debug', 'gpu', 'device', 'audit',
+                                    '--db-connection', url,
+                                    '--db-timeout', '1')
+            self.assertHidden(result)
+            self.assertHidden(result, mariadb.ADMIN_PASSWORD)
+
+    def test_nova_conf_values(self):
+        conf = self.write('nova.conf', (
+            f'[database]\nconnection = reader:{MARK}@127.0.0.1/nova\n'
+            f'[api_database]\nconnection = mysql+pymysql://api:{MARK}'
+            f'@127.0.0.1:1/nova_api\n'))
+        # oslo.config quotes the line it cannot parse
+        broken = self.write('broken.conf', (
+            f'[database]\n  connection = mysql://nova:{MARK}@db/nova\n'))
+        for debug in ((), ('--debug',)):
+            for path in (conf, broken):
+                result = self.openstack(*debug, 'gpu', 'device', 'audit',
+                                        '--nova-conf', path)
+                self.assertNotEqual(0, result.rc, result.stderr)
+                self.assertHidden(result)
+
+    def test_cell_url_from_cell_mappings(self):
+        server = mariadb.server()
+        api = novadata.ApiDb(server)
+        api.map_cell('cell1', f'mysql+pymysql://nova:{MARK}@127.0.0.1:1/c1')
+        for debug in ((), ('--debug',)):
+            result = self.openstack(
+                *debug, 'gpu', 'device', 'audit',
+                env={'GPUPASSTHROUGH_API_DB_CONNECTION': api.url()})
+            self.assertNotEqual(0, result.rc)
+            self.assertIn('cell cell1', result.stderr)
+            self.assertHidden(result)
+            self.assertHidden(result, mariadb.ADMIN_PASSWORD)
+
+    def test_clouds_yaml_value(self):
+        clouds = self.write('clouds.yaml', (
+            'clouds:\n  lab:\n    auth_type: none\n'
+            '    endpoint: http://127.0.0.1:9/\n'
+            f'    gpu_db_connection: "reader:{MARK}@127.0.0.1/nova"\n'))
+        result = self.openstack(
+            '--os-cloud', 'lab', 'gpu', 'device', 'list',
+            env={'OS_CLIENT_CONFIG_FILE': clouds})
+        self.assertNotEqual(0, result.rc)
+        # the warning that OSC itself shows such values with --debug
+        self.assertIn('configuration show', result.stderr)
+        self.assertHidden(result)
+
+
+def seed_devices(server, cell, count):
+    """``count`` live pci_devices rows on 100 hosts, inserted in bulk."""
+    nodes = [cell.add_node(f'gpu{n:03d}') for n in range(100)]
+    rows = []
+    for i in range(count):
+        k = i // 100
+        rows.append((nodes[i % 100],
+                     f'0000:{k // 256:02x}:{k // 8 % 32:02x}.{k % 8}'))
+    with server.root(cell.database) as cur:
+        for start in range(0, len(rows), 10000):
+            cur.executemany(
+                "INSERT INTO pci_devices (compute_node_id, address, "
+                "vendor_id, product_id, dev_type, label, status, "
+                "deleted) VALUES (%s, %s, '10de', '2235', 'type-PF', "
+                "'label_10de_2235', 'available', 0)",
+                rows[start:start + 10000])
+
+
+def finish(proc):
+    """(rc, rest of stdout, stderr) of a command read from already.
+
+    Not communicate(): it reads the pipes' descriptors and would skip
+    what readline() has buffered.
+    """
+    out, err = proc.stdout.read(), proc.stderr.read()
+    return proc.wait(timeout=120), out, err
+
+
+def start(*args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+    return subprocess.Popen(
+        [base.openstack_executable(), *args], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=env)
+
+
+class TestGrantLostMidRun(FailureTestCase):
+
+    def test_second_cell_refused_after_the_first_is_listed(self):
+        server = mariadb.server()
+        api = novadata.ApiDb(server)
+        first, second = novadata.Cell(server), novadata.Cell(server)
+        seed_devices(server, first, 50000)
+        seed_devices(server, second, 100)
+        reader = {'user': 'reader', 'password': mariadb.READER_PASSWORD}
+        api.map_cell('cell1', first.url(**reader))
+        api.map_cell('cell2', second.url(**reader))
+        proc = start('gpu', 'device', 'list', '--api-db-connection',
+                     api.url(**reader), '-f', 'value')
+        # the pipe's back-pressure holds the command inside cell1
+        read = [proc.stdout.readline() for _ in range(100)]
+        with server.root() as cur:
+            cur.execute(f"REVOKE SELECT ON {second.database}.* "
+                        f"FROM 'reader'@'%'")
+        rc, out, err = finish(proc)
+        self.assertNotEqual(0, rc)
+        lines = [line for line in err.splitlines() if line.strip()]
+        self.assertEqual(1, len(lines), err)
+        self.assertIn('cell cell2', lines[0])
+        self.assertIn('50000 rows of earlier cells listed: the list is '
+                      'incomplete', lines[0])
+        self.assertEqual(50000, len((''.join(read) + out).splitlines()))
+        self.assertNotIn(mariadb.READER_PASSWORD, out + err)
+
+
+class TestServerKilled(FailureTestCase):
+    """MariaDB SIGKILLed while a command reads: say so, never look done."""
+
+    ROWS = 200000
+
+    def setUp(self):
+        super().setUp()
+        # a server of its own: the shared one must survive this test
+        self.server = mariadb.Server()
+        self.addCleanup(self.server.stop)
+        self.cell = novadata.Cell(self.server)
+        seed_devices(self.server, self.cell, self.ROWS)
+
+    def kill_after(self, lines, *args):
+        proc = start(*args)
+        read = [proc.stdout.readline() for _ in range(lines)]
+        os.kill(self.server.proc.pid, signal.SIGKILL)
+        self.server.proc.wait()
+        rc, out, err = finish(proc)
+        return rc, ''.join(read) + out, err
+
+    def test_device_list_says_it_is_incomplete(self):
+        rc, out, err = self.kill_after(
+            1000, 'gpu', 'device', 'list', '--db-connection',
+            self.cell.url(), '-f', 'value')
+        self.assertNotEqual(0, rc)
+        self.assertNotIn('Traceback', err)
+        self.assertNotIn('Exception ignored', err)
+        lines = [line for line in err.splitlines() if line.strip()]
+        self.assertEqual(1, len(lines), err)
+        printed = len(out.splitlines())
+        self.assertLess(printed, self.ROWS)
+        self.assertIn('the result is incomplete', lines[0])
+        # the count it gives is the count printed
+        self.assertIn(f'connection lost after {printed} rows', lines[0])
+        self.assertNotIn(mariadb.ADMIN_PASSWORD, out + err)
