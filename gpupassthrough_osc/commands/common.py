@@ -37,7 +37,10 @@ def command_errors(prefix=''):
     try:
         yield
     except gpu_exceptions.GpuPassthroughError as exc:
-        raise exceptions.CommandError(f'{prefix}{exc}') from exc
+        # masked again here: whatever an adapter quoted, no password
+        # reaches the terminal (sources/dburl.py)
+        raise exceptions.CommandError(dburl.mask(f'{prefix}{exc}')) \
+            from exc
 
 
 def _streamed(rows):

@@ -26,6 +26,7 @@ from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.commands import inventory
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import explain
+from gpupassthrough_osc.sources import compute as compute_api
 from gpupassthrough_osc.sources import servers
 
 COLUMNS = ('Cell', 'Host', 'Matching', 'Free', 'Verdict', 'Step', 'Reason')
@@ -152,13 +153,22 @@ def _find_server(sources, parsed_args):
     if parsed_args.server_show:
         return servers.server_from_show_json(parsed_args.server_show)
     cells = sources.cells()
-    if not cells:
-        raise exceptions.CommandError(
-            'no nova database to find the server in: give '
-            f'--db-connection/--api-db-connection (or ${inventory.DB_ENV}), '
-            'or --server-show FILE (`openstack server show SERVER -f '
-            'json` output)')
-    return servers.find_server(cells, sources.api_url, parsed_args.server)
+    if cells:
+        return servers.find_server(cells, sources.api_url,
+                                   parsed_args.server)
+    if sources.cloud_configured():
+        # no database: the compute API gives the state, the fault and the
+        # flavor, but neither the devices nor the stored request
+        app = sources.app
+        body = compute_api.server_show(
+            app.options, app.client_manager.get_configuration(),
+            parsed_args.server)
+        return servers.server_from_show(body, 'compute API')
+    raise exceptions.CommandError(
+        'no nova database or cloud to find the server in: give '
+        f'--db-connection/--api-db-connection (or ${inventory.DB_ENV}), '
+        'cloud credentials (--os-cloud), or --server-show FILE '
+        '(`openstack server show SERVER -f json` output)')
 
 
 class ExplainServer(command.ShowOne):

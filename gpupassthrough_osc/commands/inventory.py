@@ -276,7 +276,7 @@ class Sources:
             return novadb.flavors(self.api_url, self.timeouts)
         if getattr(self.args, 'flavors', None):
             return exports.read_flavors(self.args.flavors)
-        if self._cloud_configured():
+        if self.cloud_configured():
             # A cloud that refuses the credentials is an error
             # (ComputeAuthError); one that cannot be read skips the checks.
             try:
@@ -288,7 +288,7 @@ class Sources:
                           'file: flavor checks skipped')
         return None
 
-    def _cloud_configured(self):
+    def cloud_configured(self):
         auth = _cloud_value(self.app, 'auth') or {}
         return bool(auth.get('auth_url') or auth.get('endpoint'))
 

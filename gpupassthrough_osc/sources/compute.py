@@ -21,6 +21,8 @@ written here at the highest microversion the cloud offers, and callers keep
 their own client-side check for clouds older than 2.86.
 """
 
+import contextlib
+
 from gpupassthrough_osc import exceptions
 
 # The first microversion at which nova validates extra specs itself.
@@ -98,17 +100,14 @@ def connect(options, config):
     return openstack.connection.Connection(config=region)
 
 
-def read_flavors(options, config):
-    """Every flavor with its extra specs, through :func:`connect`.
-
-    Raises ComputeAuthError when authentication fails, ComputeApiError
-    for any other failure of the cloud.
-    """
+@contextlib.contextmanager
+def _api_errors():
+    """The cloud's failures as ComputeAuthError or ComputeApiError."""
     from keystoneauth1 import exceptions as ksa_exceptions
     from openstack import exceptions as sdk_exceptions
 
     try:
-        return list(flavors_with_specs(connect(options, config).compute))
+        yield
     except (ksa_exceptions.AuthorizationFailure, ksa_exceptions.Unauthorized,
             ksa_exceptions.Forbidden, ksa_exceptions.OptionError,
             ksa_exceptions.MissingAuthPlugin,
@@ -123,3 +122,37 @@ def read_flavors(options, config):
     except (ksa_exceptions.ClientException,
             sdk_exceptions.SDKException) as exc:
         raise ComputeApiError(f'compute API: {exc}') from exc
+
+
+def read_flavors(options, config):
+    """Every flavor with its extra specs, through :func:`connect`.
+
+    Raises ComputeAuthError when authentication fails, ComputeApiError
+    for any other failure of the cloud.
+    """
+    with _api_errors():
+        return list(flavors_with_specs(connect(options, config).compute))
+
+
+# the flavor is shown with its extra specs from 2.47 on
+SERVER_SHOW_MICROVERSION = '2.47'
+
+
+def server_show(options, config, ref: str) -> dict:
+    """A server's body as the compute API returns it (name or ID).
+
+    The same fields ``openstack server show -f json`` prints: status,
+    fault, host and the flavor with its extra specs. Errors as
+    :func:`read_flavors`.
+    """
+    with _api_errors():
+        compute = connect(options, config).compute
+        server = compute.find_server(ref, ignore_missing=False,
+                                     all_projects=True)
+        response = compute.get(f'/servers/{server.id}',
+                               microversion=SERVER_SHOW_MICROVERSION)
+        if response.status_code != 200:
+            raise ComputeApiError(
+                f'compute API: GET /servers/{server.id}: HTTP '
+                f'{response.status_code}')
+        return response.json()['server']

@@ -319,6 +319,12 @@ def server_from_show_json(path: str) -> Server:
         raise exports.ExportError(
             f'{path}: a JSON list (`server list` output?): give '
             f'`{SHOW_COMMAND}` output')
+    return server_from_show(data, path)
+
+
+def server_from_show(data: object, source: str) -> Server:
+    """The server of a ``server show`` body (a file's, or the API's)."""
+    path = source
     if not (isinstance(data, dict) and isinstance(data.get('id'), str) and
             'status' in data):
         raise exports.ExportError(

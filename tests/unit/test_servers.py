@@ -185,3 +185,51 @@ class TestServerShowJson(testtools.TestCase):
             f.write(b'\xff\xfe\x00')
         self.assertRaises(exports.ExportError,
                           servers.server_from_show_json, path)
+
+
+class TestFromComputeApi(testtools.TestCase):
+    """No database: the server comes from the compute API's body."""
+
+    def setUp(self):
+        super().setUp()
+        from gpupassthrough_osc.sources import compute
+        from openstack.compute.v2 import _proxy
+
+        self.compute = compute
+        self.proxy = mock.create_autospec(_proxy.Proxy, instance=True)
+        connection = mock.Mock(compute=self.proxy)
+        self.useFixture(fixtures.MockPatchObject(
+            compute, 'connect', autospec=True, return_value=connection))
+        with open(FIXTURE) as f:
+            self.body = json.load(f)
+
+    def test_fault_and_flavor_from_the_api_body(self):
+        self.proxy.find_server.return_value = mock.Mock(id=UUID)
+        response = mock.Mock(status_code=200)
+        response.json.return_value = {'server': self.body}
+        self.proxy.get.return_value = response
+        body = self.compute.server_show(None, {}, 'train-1')
+        self.proxy.find_server.assert_called_once_with(
+            'train-1', ignore_missing=False, all_projects=True)
+        self.assertEqual(self.compute.SERVER_SHOW_MICROVERSION,
+                         self.proxy.get.call_args.kwargs['microversion'])
+        server = servers.server_from_show(body, 'compute API')
+        self.assertEqual((UUID, 'ERROR', NO_VALID_HOST),
+                         (server.uuid, server.status, server.fault.message))
+
+    def test_unknown_server_is_a_one_line_error(self):
+        from openstack import exceptions as sdk_exceptions
+
+        # what openstacksdk raises for find_server(ignore_missing=False)
+        self.proxy.find_server.side_effect = \
+            sdk_exceptions.NotFoundException('No Server found for nope')
+        exc = self.assertRaises(self.compute.ComputeApiError,
+                                self.compute.server_show, None, {}, 'nope')
+        self.assertIn('No Server found for nope', str(exc))
+
+    def test_an_error_status_is_not_taken_for_a_body(self):
+        self.proxy.find_server.return_value = mock.Mock(id=UUID)
+        self.proxy.get.return_value = mock.Mock(status_code=500)
+        exc = self.assertRaises(self.compute.ComputeApiError,
+                                self.compute.server_show, None, {}, UUID)
+        self.assertIn('HTTP 500', str(exc))
