@@ -91,8 +91,14 @@ def connect(options, config):
     from osc_lib.cli import client_config
     from osc_lib import shell
 
+    from gpupassthrough_osc import plugin
+
     defaults = {k: config[k] for k in ('auth_type', 'interface')
                 if config.get(k)}
+    # every identity and compute call bounded, as for the commands OSC
+    # authenticates itself (plugin.bound_api_calls); clouds.yaml wins
+    defaults['api_timeout'] = config.get('api_timeout') or \
+        plugin.api_timeout()
     region = client_config.OSC_Config(
         pw_func=shell.prompt_for_password,
         override_defaults=defaults).get_one(

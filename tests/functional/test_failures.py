@@ -46,6 +46,9 @@ COMMANDS = (
      '2235'),
 )
 
+# seconds a command may take beyond its timeout on a noisy 2-core machine
+SLACK = 6
+
 
 def silent_endpoint(test):
     """A TCP listener that completes the connect and never says a word.
@@ -101,11 +104,14 @@ class TestSilentDatabase(FailureTestCase):
                 'mysql+pymysql://nova@127.0.0.1:1/nova')
             result, elapsed = self.timed(
                 'gpu', *command, '--db-connection', url, '--db-timeout',
-                '2', timeout=baseline + 2 + 5)
+                '2', timeout=baseline + 2 + 20)
             self.assertCleanError(result, f'127.0.0.1:{port}',
                                   'did not answer within 2 s')
             self.assertHidden(result)
-            self.assertLess(elapsed, baseline + 2 + 1, result.stderr)
+            # the timeout plus slack for a loaded 2-core machine (start-up
+            # alone varies by seconds there); without the bound the
+            # handshake waits for the 300 s read timeout
+            self.assertLess(elapsed, baseline + 2 + SLACK, result.stderr)
 
     def test_default_and_clouds_yaml_timeout(self):
         port = silent_endpoint(self)
@@ -165,16 +171,17 @@ class TestSilentApi(FailureTestCase):
             port = silent_endpoint(self)
             start = time.monotonic()
             result = self.openstack(
-                '--os-cloud', 'lab', 'gpu', *command, timeout=baseline + 10,
+                '--os-cloud', 'lab', 'gpu', *command,
+                timeout=baseline + 2 + 20,
                 env=dict(env, OS_CLIENT_CONFIG_FILE=self.clouds(port)))
             elapsed = time.monotonic() - start
             self.assertNotEqual(0, result.rc)
             self.assertIn(f'127.0.0.1:{port}/v3/auth/tokens timed out',
                           result.stderr)
             self.assertHidden(result)
-            # two calls of 1 s (version discovery, then the token), a
-            # second of slack each
-            self.assertLess(elapsed, baseline + 2 * (1 + 1), result.stderr)
+            # two calls of 1 s (version discovery, then the token), with
+            # slack for a loaded machine; unbounded they never return
+            self.assertLess(elapsed, baseline + 2 * 1 + SLACK, result.stderr)
 
     def test_audit_notes_the_timeout_and_goes_on(self):
         conf = self.write('nova.conf', '[pci]\n')
