@@ -88,6 +88,35 @@ def _free_port():
         return s.getsockname()[1]
 
 
+# {kind: database} of this process's pristine nova-manage schema
+_TEMPLATES = None
+
+
+def _clone(server, source, target):
+    """Copy every table of ``source`` (DDL and rows) into ``target``."""
+    with server.root() as cur:
+        cur.execute(f'CREATE DATABASE IF NOT EXISTS {target}')
+        cur.execute('SET FOREIGN_KEY_CHECKS = 0')
+        cur.execute(f"SHOW FULL TABLES FROM {source} "
+                    f"WHERE Table_type = 'BASE TABLE'")
+        tables = [row[0] for row in cur.fetchall()]
+        cur.execute(f'USE {target}')
+        for table in tables:
+            cur.execute(f'SHOW CREATE TABLE {source}.`{table}`')
+            cur.execute(cur.fetchone()[1])
+            cur.execute(f'INSERT INTO {target}.`{table}` '
+                        f'SELECT * FROM {source}.`{table}`')
+
+
+def _remap_cells(server, api_db, old, new):
+    """Point the cell_mappings of ``api_db`` from ``old`` to ``new`` DBs."""
+    with server.root(api_db) as cur:
+        for kind, name in old.items():
+            cur.execute('UPDATE cell_mappings SET database_connection = '
+                        'REPLACE(database_connection, %s, %s)',
+                        (name, new[kind]))
+
+
 class NovaApi(fixtures.Fixture):
     """nova_api + cell0 + cell1 + cell2 databases and a running API."""
 
@@ -151,6 +180,30 @@ class NovaApi(fixtures.Fixture):
         return result.stdout
 
     def _create_schema(self):
+        """nova-manage's schema: made once per test process, then copied.
+
+        nova-manage (api_db sync, map_cell0, db sync of each cell,
+        create_cell) runs for the first fixture of a process; its pristine
+        databases are kept as templates, and every later fixture gets
+        table-for-table copies (SHOW CREATE TABLE, rows included, foreign
+        keys too), its cell_mappings pointed at its own databases. The
+        schema is still exactly what nova-manage made, at a fraction of
+        the cost of four migrations per test.
+        """
+        global _TEMPLATES
+        if _TEMPLATES is None:
+            self._manage_schema()
+            templates = {k: f'tmpl{os.getpid()}_{k}' for k in self.db}
+            for kind, name in templates.items():
+                _clone(self.server, self.db[kind], name)
+            _remap_cells(self.server, templates['api'], self.db, templates)
+            _TEMPLATES = templates
+            return
+        for kind, name in _TEMPLATES.items():
+            _clone(self.server, name, self.db[kind])
+        _remap_cells(self.server, self.db['api'], _TEMPLATES, self.db)
+
+    def _manage_schema(self):
         self.manage('api_db', 'sync')
         self.manage('cell_v2', 'map_cell0', '--database_connection',
                     self.url('cell0'))
