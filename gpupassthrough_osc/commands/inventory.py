@@ -94,7 +94,8 @@ def add_source_options(parser, flavors=True):
               "(repeat for several cells)"))
     offline.add_argument(
         '--compute-nodes', metavar='<file>',
-        help="compute_nodes export (\\G or -B) for host names")
+        help="compute_nodes export (\\G or -B) for host names and, "
+             "with its numa_topology column, the NUMA fit")
     if flavors:
         offline.add_argument(
             '--flavors', metavar='<file>',
@@ -293,7 +294,8 @@ class Sources:
         return bool(auth.get('auth_url') or auth.get('endpoint'))
 
     def _api_flavors(self):
-        return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}))
+        return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}),
+                             f.vcpus, f.ram)
                 for f in compute_api.read_flavors(
                     self.app.options,
                     self.app.client_manager.get_configuration())]

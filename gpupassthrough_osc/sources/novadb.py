@@ -290,14 +290,16 @@ def flavors(api_url, timeouts=Timeouts()):
                       timeouts=timeouts)
     try:
         rows = conn.query(
-            'SELECT f.flavorid, f.name, s.`key`, s.value FROM flavors f '
+            'SELECT f.flavorid, f.name, f.vcpus, f.memory_mb, s.`key`, '
+            's.value FROM flavors f '
             'LEFT JOIN flavor_extra_specs s ON s.flavor_id = f.id '
             'ORDER BY f.id')
     finally:
         conn.close()
     result = {}
-    for flavorid, name, key, value in rows:
-        flavor = result.setdefault(flavorid, audit.Flavor(flavorid, name, {}))
+    for flavorid, name, vcpus, memory_mb, key, value in rows:
+        flavor = result.setdefault(flavorid, audit.Flavor(
+            flavorid, name, {}, vcpus, memory_mb))
         if key is not None:
             flavor.specs[key] = value
     return list(result.values())
@@ -321,6 +323,10 @@ POOLS_SQL = (
     f"GROUP BY compute_node_id, vendor_id, product_id, dev_type, numa_node")
 
 NODES_SQL = 'SELECT id, host, deleted FROM compute_nodes'
+# The NUMA cells nova fits guests onto (nova/objects/numa.py), only for
+# nodes with devices: a blob is kilobytes and other nodes never matter.
+NUMA_SQL = 'SELECT id, numa_topology FROM compute_nodes WHERE id IN ({})'
+NUMA_BATCH = 1000
 
 # Rows held by an instance whose row is soft-deleted or absent. Uses the
 # (instance_uuid, deleted) index; only allocated/claimed rows are joined.
@@ -350,6 +356,8 @@ def read_cell(name, url, with_leaks=True, timeouts=Timeouts()):
         nodes = {(name, r[0]): audit.Node(name, r[0], r[1],
                                           deleted=bool(r[2]))
                  for r in conn.stream(NODES_SQL)}
+        _add_numa_topologies(conn, name, nodes,
+                             sorted({p.compute_node_id for p in pools}))
         leaks = [audit.Leak(name, *row[:6], instance_deleted=False)
                  for row in (conn.query(LEAKS_SQL) if with_leaks else ())]
         deleted = _deleted_instances(conn, [lk.instance_uuid
@@ -359,6 +367,17 @@ def read_cell(name, url, with_leaks=True, timeouts=Timeouts()):
     finally:
         conn.close()
     return pools, nodes, leaks
+
+
+def _add_numa_topologies(conn, cell, nodes, node_ids):
+    for start in range(0, len(node_ids), NUMA_BATCH):
+        batch = node_ids[start:start + NUMA_BATCH]
+        sql = NUMA_SQL.format(', '.join(['%s'] * len(batch)))
+        for node_id, topology in conn.query(sql, batch):
+            key = (cell, node_id)
+            if key in nodes:
+                nodes[key] = dataclasses.replace(
+                    nodes[key], numa_topology=topology, numa_read=True)
 
 
 def _deleted_instances(conn, uuids):
