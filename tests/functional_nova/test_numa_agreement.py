@@ -77,6 +77,10 @@ def host_cell(rng, cell_id, first_cpu, roomy=False):
         if rng.random() < 0.4:
             pages.append((2048, rng.choice([0, 1024, 2048, 4096]),
                           rng.choice([0, 0, 256])))
+        if rng.random() < 0.3:
+            # 1G pages on some cells only: nova keeps the size it picked
+            # for a guest cell on one host cell when it tries the next
+            pages.append((1048576, rng.choice([1, 2, 4]), 0))
     return dict(
         id=cell_id, cpuset=cpuset, pcpuset=pcpuset, memory=memory,
         memory_usage=rng.choice([0] * 4 + [memory // 2, memory]),
@@ -87,7 +91,8 @@ def host_cell(rng, cell_id, first_cpu, roomy=False):
 def random_host(rng, roomy):
     # one socket, two, or null where libvirt cannot tell (a cell spanning
     # sockets, a memory-only node): socket affinity depends on all cells
-    sockets = rng.choice([(0, 0), (0, 0), (0, 1), (0, None), (None, None)])
+    sockets = rng.choice([(0, 0), (0, 0), (0, 1), (0, None), (None, None),
+                          (None, None)])
     cells, first = [], 0
     for cell_id in range(2 if roomy else rng.choice([1, 2, 2, 2, 2])):
         cells.append(dict(host_cell(rng, cell_id, first, roomy),
@@ -131,8 +136,9 @@ def random_flavor(rng):
             memory // 4), 'hw:numa_cpus.1': f'1-{vcpus - 1}',
             'hw:numa_mem.1': str(memory - memory // 4)})
     if rng.random() < 0.25:
-        specs['hw:mem_page_size'] = rng.choice(['small', 'large', 'any',
-                                                '2048', '2MB', '4'])
+        specs['hw:mem_page_size'] = rng.choice(['small', 'large', 'large',
+                                                'any', 'any', '2048', '2MB',
+                                                '4', '1GB'])
     if rng.random() < 0.3:
         specs['hw:pci_numa_affinity_policy'] = rng.choice(numa.POLICIES)
     return vcpus, memory, specs
@@ -145,7 +151,7 @@ def random_requests(rng, specs):
         if rng.random() < 0.1:
             spec['dev_type'] = rng.choice(['type-PF', 'type-VF'])
         alias_policy = rng.choice([None, 'legacy', 'preferred', 'required',
-                                   'socket'])
+                                   'socket', 'socket'])
         requests.append((rng.choice([1, 1, 1, 2]), [spec],
                          numa.request_policy(alias_policy, specs)))
     return requests
@@ -187,21 +193,28 @@ class TestNumaFit(testtools.TestCase):
                 self.n['exception'].Forbidden) as exc:
             return None, exc
 
-    def nova_fit(self, host, guest, pools, requests):
+    def nova_fit(self, host, guest, pools, requests, limits, packing):
         o = self.n['objects']
         stats = self.n['stats'].PciDeviceStats(host, dev_filter=mock.Mock())
         stats.pools = [dict(p) for p in pools]
         pci = [o.InstancePCIRequest(count=c, spec=s, numa_policy=p,
                                     alias_name='a', request_id=None)
                for c, s, p in requests]
+        if limits:
+            limits = o.NUMATopologyLimits(cpu_allocation_ratio=limits[0],
+                                          ram_allocation_ratio=limits[1])
+        self.n['conf'].set_override(
+            'packing_host_numa_cells_allocation_strategy', packing,
+            'compute')
         fitted = self.hardware.numa_fit_instance_to_host(
-            host, guest, None, pci_requests=pci or None, pci_stats=stats)
+            host, guest, None, limits=limits, pci_requests=pci or None,
+            pci_stats=stats)
         return None if fitted is None else tuple(c.id for c in fitted.cells)
 
     # the comparison ----------------------------------------------------
 
     def one_case(self, rng, tally):
-        roomy = rng.random() < 0.3
+        roomy = rng.random() < 0.4
         cells = random_host(rng, roomy)
         host = self.nova_host(cells)
         blob = host._to_json()
@@ -228,14 +241,21 @@ class TestNumaFit(testtools.TestCase):
              guest.cells],
             [(set(c.cpuset), set(c.pcpuset), c.memory, c.pagesize)
              for c in ours.cells], case)
-        theirs = self.nova_fit(host, guest, pools, requests)
+        # NUMATopologyFilter's limits (allocation ratios), sometimes
+        limits = rng.choice([None, None, (1.0, 1.0), (4.0, 1.5),
+                             (0.5, 0.8)])
+        packing = rng.random() < 0.2
+        case += f' limits={limits} packing={packing}'
+        theirs = self.nova_fit(host, guest, pools, requests, limits,
+                               packing)
         mine = numa.fit_instance_to_host(
             numa.parse_host_topology(blob, 'generated'), ours, pools,
-            requests)
+            requests, limits, packing)
         self.assertEqual(theirs, mine, case)
         tally['fit' if theirs else 'no fit'] += 1
 
-    def run_seed(self, seed):
+    def run_seed(self, seed, share=1 / 3):
+        """Every case of one seed; ``share``: the least of each answer."""
         rng = random.Random(seed)
         tally = {'fit': 0, 'no fit': 0, 'refused': 0, 'no topology': 0}
         for index in range(CASES):
@@ -247,8 +267,9 @@ class TestNumaFit(testtools.TestCase):
                     f'{seed}): {exc}') from None
         judged = tally['fit'] + tally['no fit']
         # a generator that stops producing both answers tests nothing
-        self.assertGreaterEqual(tally['fit'], judged / 3, f'{seed} {tally}')
-        self.assertGreaterEqual(tally['no fit'], judged / 3,
+        self.assertGreaterEqual(tally['fit'], judged * share,
+                                f'{seed} {tally}')
+        self.assertGreaterEqual(tally['no fit'], judged * share,
                                 f'{seed} {tally}')
         return tally
 
@@ -257,4 +278,32 @@ class TestNumaFit(testtools.TestCase):
             self.run_seed(seed)
 
     def test_random_seed(self):
-        self.run_seed(random_seed())
+        # about 39% fit: a quarter keeps a random seed from flaking
+        self.run_seed(random_seed(), share=1 / 4)
+
+    def test_page_size_nova_remembers(self):
+        # Rare in the generated cases, so built by hand: guest cell 0
+        # (3 pinned vCPUs, "large" pages) gets 1G pages on host cell 0,
+        # which then lacks CPUs; nova keeps 1G on the guest cell, and host
+        # cell 1 has no 1G pages, so nothing fits, though cell 0 -> host 1
+        # and cell 1 -> host 0 would have.
+        def host_cell(cell_id, cpus, pages):
+            return dict(id=cell_id, cpuset=set(cpus), pcpuset=set(cpus),
+                        memory=8192, memory_usage=0, cpu_usage=0,
+                        pinned_cpus=set(), siblings=[{c} for c in cpus],
+                        mempages=[(4, 8192 * 256, 0)] + pages, socket=0)
+
+        host = self.nova_host([
+            host_cell(0, [0, 1], [(1048576, 2, 0)]),
+            host_cell(1, [16, 17, 18, 19], [(2048, 1024, 0)])])
+        specs = {'hw:cpu_policy': 'dedicated', 'hw:mem_page_size': 'large',
+                 'hw:numa_nodes': '2', 'hw:numa_cpus.0': '0-2',
+                 'hw:numa_mem.0': '1024', 'hw:numa_cpus.1': '3',
+                 'hw:numa_mem.1': '1024'}
+        guest, _refused = self.nova_guest(4, 2048, specs)
+        theirs = self.nova_fit(host, guest, [], [], None, False)
+        ours = numa.fit_instance_to_host(
+            numa.parse_host_topology(host._to_json()),
+            numa.guest_topology(specs, 4, 2048), [], [])
+        self.assertIsNone(theirs)
+        self.assertIsNone(ours)
