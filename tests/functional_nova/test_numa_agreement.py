@@ -129,8 +129,15 @@ def random_flavor(rng):
                                                     'require'])
     if policy in ('dedicated', 'mixed') and rng.random() < 0.1:
         specs['hw:emulator_threads_policy'] = 'isolate'
-    if rng.random() < 0.5 or policy in ('shared', None):
+    if policy is None and rng.random() < 0.3:
+        specs['resources:PCPU'] = str(vcpus)      # forces dedicated
+    if rng.random() < 0.5 or (policy in ('shared', None) and
+                              rng.random() < 0.9):
         specs['hw:numa_nodes'] = rng.choice(['1', '1', '2', '2', '2'])
+    elif rng.random() < 0.1:
+        # alone, these create no topology
+        specs.update({'hw:numa_cpus.0': f'0-{vcpus - 1}',
+                      'hw:numa_mem.0': str(memory)})
     if specs.get('hw:numa_nodes') == '2' and rng.random() < 0.2:
         specs.update({'hw:numa_cpus.0': '0', 'hw:numa_mem.0': str(
             memory // 4), 'hw:numa_cpus.1': f'1-{vcpus - 1}',
