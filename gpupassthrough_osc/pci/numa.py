@@ -67,6 +67,7 @@ MEMPAGES_ANY = -3
 NUMA_NODES_MAX = 128
 
 Pool = dict             # a nova pool dict, as pci.pools.DevicePool.nova_pool
+NodeKey = tuple         # (cell, compute node id), as audit.Inventory.nodes
 PciRequest = tuple      # (count, [spec, ...], numa_policy)
 Limits = tuple          # (cpu_allocation_ratio, ram_allocation_ratio)
 
@@ -810,6 +811,7 @@ def fit_instance_to_host(
 # --- the audit's question: does a flavor fit one host? -------------------
 
 NOT_READ = 'the compute_nodes data given has no numa_topology column'
+NO_NODE = 'no compute_nodes row for it was given (--compute-nodes)'
 NO_TOPOLOGY = ('reports no NUMA topology: nova\'s compute claim passes '
                'and drops the guest\'s NUMA topology (no pinning, no '
                'locality); NUMATopologyFilter, if enabled, refuses the host')
@@ -828,11 +830,13 @@ class HostTopologies:
         self.name = name
         self._cells = {}
 
-    def get(self, key) -> tuple[list[HostCell] | None, str | None]:
+    def get(self, key: NodeKey) -> tuple[list[HostCell] | None, str | None]:
         """(cells, None), or (None, why nova's fit cannot be modelled)."""
         if key not in self._cells:
             node = self.nodes.get(key)
-            if node is None or not getattr(node, 'numa_read', False):
+            if node is None:
+                self._cells[key] = (None, NO_NODE)
+            elif not node.numa_read:
                 self._cells[key] = (None, NOT_READ)
             else:
                 try:
@@ -865,7 +869,7 @@ class FlavorFit:
         self.topologies = topologies
         self.unchecked = {}
 
-    def __call__(self, key, device_pools: list, count: str) -> bool:
+    def __call__(self, key: NodeKey, device_pools: list, count: str) -> bool:
         pools = [p.nova_pool(getattr(p, count)) for p in device_pools]
         cells, why = (None, None) if self.guest is None else \
             self.topologies.get(key)

@@ -346,6 +346,14 @@ class TestAuditRule(testtools.TestCase):
                          [(f.code, f.severity) for f in found])
         self.assertIn('no numa_topology column', found[0].message)
 
+    def test_no_node_row_is_a_note(self):
+        inv = inventory([flavor(**hw(cpu_policy='dedicated'))],
+                        [v100s_pool(1, 0), v100s_pool(1, 1)])
+        inv.nodes = {}
+        found = audit.flavor_problems(inv)
+        self.assertEqual(['FLAVOR_NUMA_UNCHECKED'], [f.code for f in found])
+        self.assertIn('no compute_nodes row', found[0].message)
+
     def test_host_without_topology_claim_drops_it(self):
         found = self.findings(flavor(**hw(cpu_policy='dedicated')),
                               topology=None)
