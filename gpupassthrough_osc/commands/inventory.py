@@ -30,6 +30,7 @@ from osc_lib import exceptions
 
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import compute as compute_api
 from gpupassthrough_osc.sources import dburl
@@ -208,8 +209,12 @@ class Sources:
     def cells(self):
         return _cell_urls(self.cell_url, self.api_url, self.timeouts)
 
-    def device_data(self, with_leaks=True):
-        """(pools, nodes, leaks) or (None, {}, None) without device data."""
+    def device_data(self, with_leaks=True, with_numa=False):
+        """(pools, nodes, leaks) or (None, {}, None) without device data.
+
+        ``with_numa``: read the nodes' NUMA cells from the database too
+        (kilobytes per node; exports carry them when they carry them).
+        """
         if self.args.pci_devices:
             devices = _device_files(self.args.pci_devices)
             nodes = exports.nodes_from_devices(devices)
@@ -223,7 +228,8 @@ class Sources:
                 'no nova database or --pci-devices export: device, '
                 'capacity and leak checks skipped (config-only mode)')
             return None, {}, None
-        return novadb.read_cells(cells, 8, with_leaks, self.timeouts)
+        return novadb.read_cells(cells, 8, with_leaks, self.timeouts,
+                                 with_numa)
 
     def _export_nodes(self, devices):
         """The --compute-nodes export, keyed like the devices.
@@ -301,8 +307,10 @@ class Sources:
                     self.app.client_manager.get_configuration())]
 
     def inventory(self):
-        pools, nodes, leaks = self.device_data()
         flavors = self.flavors()
+        # NUMA cells matter only to flavors with a guest NUMA topology
+        pools, nodes, leaks = self.device_data(with_numa=any(
+            numa.has_topology(f.specs) for f in flavors or ()))
         return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
                                leaks=leaks, flavors=flavors,
                                notes=list(self.notes))

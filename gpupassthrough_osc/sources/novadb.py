@@ -339,8 +339,13 @@ LEAKS_SQL = (
     "AND p.instance_uuid IS NOT NULL AND i.uuid IS NULL")
 
 
-def read_cell(name, url, with_leaks=True, timeouts=Timeouts()):
-    """Pools, nodes and (unless not wanted) leaked allocations of a cell."""
+def read_cell(name, url, with_leaks=True, timeouts=Timeouts(),
+              with_numa=True):
+    """Pools, nodes and (unless not wanted) leaked allocations of a cell.
+
+    ``with_numa``: also the NUMA cells of the nodes with devices, which
+    only flavors with a guest NUMA topology need.
+    """
     conn = Connection(url, label=f'cell {name} ({mask(url)})',
                       timeouts=timeouts)
     # ids and dev_types repeat on every row: keep one string of each
@@ -356,8 +361,9 @@ def read_cell(name, url, with_leaks=True, timeouts=Timeouts()):
         nodes = {(name, r[0]): audit.Node(name, r[0], r[1],
                                           deleted=bool(r[2]))
                  for r in conn.stream(NODES_SQL)}
-        _add_numa_topologies(conn, name, nodes,
-                             sorted({p.compute_node_id for p in pools}))
+        if with_numa:
+            _add_numa_topologies(conn, name, nodes,
+                                 sorted({p.compute_node_id for p in pools}))
         leaks = [audit.Leak(name, *row[:6], instance_deleted=False)
                  for row in (conn.query(LEAKS_SQL) if with_leaks else ())]
         deleted = _deleted_instances(conn, [lk.instance_uuid
@@ -390,13 +396,14 @@ def _deleted_instances(conn, uuids):
 
 
 def read_cells(cell_urls, max_workers=8, with_leaks=True,
-               timeouts=Timeouts()):
+               timeouts=Timeouts(), with_numa=True):
     """Read every cell concurrently; merge pools, nodes and leaks."""
     pools, nodes, leaks = [], {}, []
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=max(1, min(max_workers, len(cell_urls)))) as pool:
         results = pool.map(
-            lambda c: read_cell(*c, with_leaks, timeouts), cell_urls)
+            lambda c: read_cell(*c, with_leaks, timeouts, with_numa),
+            cell_urls)
         for cell_pools, cell_nodes, cell_leaks in results:
             pools.extend(cell_pools)
             nodes.update(cell_nodes)
