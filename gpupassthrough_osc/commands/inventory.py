@@ -30,8 +30,8 @@ from osc_lib import exceptions
 
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.pci import audit
-from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import compute as compute_api
 from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import exports
@@ -310,7 +310,8 @@ class Sources:
         flavors = self.flavors()
         # NUMA cells matter only to flavors with a guest NUMA topology
         pools, nodes, leaks = self.device_data(with_numa=any(
-            numa.has_topology(f.specs) for f in flavors or ()))
+            scheduler.has_guest_numa_topology(f.specs)
+            for f in flavors or ()))
         return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
                                leaks=leaks, flavors=flavors,
                                notes=list(self.notes))

@@ -570,12 +570,11 @@ def _flavor_capacity(inventory, flavor, requests, aliases):
         return findings
     live = _live_nodes(inventory, wanted)
     # the common, healthy case first: one host with the devices free now
-    if _hosts_supporting(live, fit, 'available', first=True):
+    if _hosts_fitting(live, fit, 'available', first=True):
         return findings + _numa_notes(inventory, flavor, fit, live)
-    ever = _hosts_supporting(live, fit, 'usable')
-    pci_only = _pci_fit(fit.requests)
-    if ever and fit.guest and _hosts_supporting(live, pci_only, 'available',
-                                                first=True):
+    ever = _hosts_fitting(live, fit, 'usable')
+    if ever and fit.guest and _hosts_supporting(live, fit.requests,
+                                                'available', first=True):
         findings.append(Finding(
             WARNING, 'FLAVOR_NUMA_NO_FREE_CAPACITY', subject,
             f'{ever} host(s) could take {pci_request.canonical(requests)} '
@@ -592,7 +591,7 @@ def _flavor_capacity(inventory, flavor, requests, aliases):
             f'{pci_request.canonical(requests)} but none has the devices '
             f'free now' + _unchecked(inventory, fit),
             'free devices (see PCI_DEVICE_LEAKED) or add hosts'))
-    elif fit.guest and _hosts_supporting(live, pci_only, 'usable',
+    elif fit.guest and _hosts_supporting(live, fit.requests, 'usable',
                                          first=True):
         findings.append(_numa_unsatisfiable(inventory, flavor, fit, live,
                                             requests))
@@ -600,7 +599,7 @@ def _flavor_capacity(inventory, flavor, requests, aliases):
         alone = ', '.join(
             f'{r.name}:{r.count} fits on {n} host(s)'
             for r, n in zip(requests, (_hosts_supporting(
-                _live_nodes(inventory, [w[:2]]), _pci_fit([w]), 'usable')
+                _live_nodes(inventory, [w[:2]]), [w], 'usable')
                 for w in fit.requests)))
         findings.append(Finding(
             ERROR, 'FLAVOR_UNSATISFIABLE', subject,
@@ -614,7 +613,8 @@ def _flavor_capacity(inventory, flavor, requests, aliases):
 
 def _pci_fit(requests):
     """Nova's PCI check with no NUMA step: a guest without a topology."""
-    return numa.FlavorFit(None, requests, None)
+    return numa.FlavorFit(None, [(r[0], r[1], None) for r in requests],
+                          None)
 
 
 def _flavor_fit(inventory, flavor, requests, aliases):
@@ -634,7 +634,7 @@ def _flavor_fit(inventory, flavor, requests, aliases):
             f'(nova/virt/hardware.py numa_get_constraints): {exc}',
             'fix the hw: extra specs of the flavor')]
     findings = []
-    if guest is None and numa.has_topology(flavor.specs):
+    if guest is None and scheduler.has_guest_numa_topology(flavor.specs):
         findings.append(Finding(
             INFO, 'FLAVOR_NUMA_UNCHECKED', subject,
             "the flavor source gave no vCPUs/RAM: its guest NUMA topology "
@@ -756,7 +756,16 @@ def _live_nodes(inventory, wanted):
     return result
 
 
-def _hosts_supporting(nodes, fit, count, first=False):
+def _hosts_supporting(nodes, wanted, count, first=False):
+    """How many hosts satisfy ``wanted`` (count, specs), PCI alone.
+
+    With their ``count`` devices and no NUMA step, as nova decides for a
+    guest without a NUMA topology (see :func:`_hosts_fitting`).
+    """
+    return _hosts_fitting(nodes, _pci_fit(wanted), count, first)
+
+
+def _hosts_fitting(nodes, fit, count, first=False):
     """How many hosts ``fit`` (a numa.FlavorFit) accepts.
 
     ``count`` is ``usable`` (ever) or ``available`` (now); with ``first``

@@ -466,15 +466,6 @@ def guest_topology(specs: dict, vcpus: int,
         emulator_threads_isolated=emulator == ISOLATE)
 
 
-def has_topology(specs: dict) -> bool:
-    """Would ``guest_topology`` build one? Needs no vCPUs or RAM."""
-    return bool(specs.get('hw:numa_nodes') or
-                specs.get('hw:mem_page_size') or
-                (specs.get('hw:pmem') or '').strip(' ,') or
-                specs.get('hw:cpu_policy') in PINNED or
-                _resource_amount(specs, 'PCPU'))
-
-
 def _topology_auto(nodes, vcpus, memory_mb):
     """nova/virt/hardware.py ``_get_numa_topology_auto``."""
     if vcpus % nodes or memory_mb % nodes:
