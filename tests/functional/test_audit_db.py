@@ -413,8 +413,10 @@ class TestNuma(DbTestCase):
                             vcpus=8, ram=16384)
         self.api.add_flavor('v100s.2.shared',
                             {'pci_passthrough:alias': 'v100s:2'})
-        conf = self.nova_conf('{"name": "v100s", "vendor_id": "10de", '
-                              '"product_id": "1df6"}')
+        conf = self.nova_conf(
+            '{"name": "v100s", "vendor_id": "10de", "product_id": "1df6"}',
+            extra='[filter_scheduler]\nenabled_filters = ComputeFilter,'
+                  'PciPassthroughFilter,NUMATopologyFilter\n')
         result = self.audit(conf)
         self.assertEqual(1, result.rc, result.stdout)
         found = self.finding(result, 'FLAVOR_NUMA_UNSATISFIABLE')
