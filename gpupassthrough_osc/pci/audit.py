@@ -565,42 +565,34 @@ def _undefined_in(requests, configs):
 def _flavor_capacity(inventory, flavor, requests, aliases):
     subject = f'flavor {flavor.name}'
     wanted = pci_request.pci_requests(requests, aliases)
-    fit, findings = _flavor_fit(inventory, flavor, requests, aliases)
+    # nova's NUMA fit where the guest has a topology (pci.numa)
+    fit, findings = numa.flavor_fit(inventory, flavor, requests, aliases)
     if fit is None:
         return findings
     live = _live_nodes(inventory, wanted)
     # the common, healthy case first: one host with the devices free now
     if _hosts_fitting(live, fit, 'available', first=True):
-        return findings + _numa_notes(inventory, flavor, fit, live)
+        return findings + numa.notes_when_fits(inventory, flavor, fit, live)
     ever = _hosts_fitting(live, fit, 'usable')
-    if ever and fit.guest and _hosts_supporting(live, fit.requests,
-                                                'available', first=True):
-        findings.append(Finding(
-            WARNING, 'FLAVOR_NUMA_NO_FREE_CAPACITY', subject,
-            f'{ever} host(s) could take {pci_request.canonical(requests)} '
-            f'with a {numa.describe(fit.guest)}, and some have the devices '
-            f'free, but on no host are they free on NUMA node(s) that also '
-            f'have the free CPUs and memory the guest needs now '
-            f'(nova/virt/hardware.py numa_fit_instance_to_host)' +
-            _unchecked(inventory, fit), 'free pinned CPUs, memory or '
-            'devices on one NUMA node, or add hosts'))
+    if ever and fit.guest and _hosts_supporting(live, wanted, 'available',
+                                                first=True):
+        findings.append(numa.no_free_capacity(inventory, flavor, fit, ever,
+                                              requests))
     elif ever:
         findings.append(Finding(
             WARNING, 'FLAVOR_NO_FREE_CAPACITY', subject,
             f'{ever} host(s) could satisfy '
             f'{pci_request.canonical(requests)} but none has the devices '
-            f'free now' + _unchecked(inventory, fit),
+            f'free now' + numa.unchecked(inventory, fit),
             'free devices (see PCI_DEVICE_LEAKED) or add hosts'))
-    elif fit.guest and _hosts_supporting(live, fit.requests, 'usable',
-                                         first=True):
-        findings.append(_numa_unsatisfiable(inventory, flavor, fit, live,
-                                            requests))
+    elif fit.guest and _hosts_supporting(live, wanted, 'usable', first=True):
+        findings.append(numa.unsatisfiable(inventory, flavor, fit, live,
+                                           requests))
     else:
         alone = ', '.join(
-            f'{r.name}:{r.count} fits on {n} host(s)'
-            for r, n in zip(requests, (_hosts_supporting(
-                _live_nodes(inventory, [w[:2]]), [w], 'usable')
-                for w in fit.requests)))
+            f'{r.name}:{r.count} fits on '
+            f'{_hosts_supporting(_live_nodes(inventory, [w]), [w], "usable")} '
+            f'host(s)' for r, w in zip(requests, wanted))
         findings.append(Finding(
             ERROR, 'FLAVOR_UNSATISFIABLE', subject,
             f'no host can ever satisfy pci_passthrough:alias='
@@ -609,133 +601,6 @@ def _flavor_capacity(inventory, flavor, requests, aliases):
             'fix the aliases the other findings name, or put the devices '
             'together on one host'))
     return findings
-
-
-def _pci_fit(requests):
-    """Nova's PCI check with no NUMA step: a guest without a topology."""
-    return numa.FlavorFit(None, [(r[0], r[1], None) for r in requests],
-                          None)
-
-
-def _flavor_fit(inventory, flavor, requests, aliases):
-    """(numa.FlavorFit, findings); no fit when nova refuses the flavor."""
-    subject = f'flavor {flavor.name}'
-    try:
-        wanted = [(r.count, aliases[r.name][1], numa.request_policy(
-            aliases[r.name][0], flavor.specs)) for r in requests]
-        guest = None
-        if flavor.vcpus is not None and flavor.memory_mb is not None:
-            guest = numa.guest_topology(flavor.specs, flavor.vcpus,
-                                        flavor.memory_mb)
-    except numa.GuestTopologyError as exc:
-        return None, [Finding(
-            ERROR, 'FLAVOR_NUMA_INVALID', subject,
-            f'nova refuses every boot of this flavor '
-            f'(nova/virt/hardware.py numa_get_constraints): {exc}',
-            'fix the hw: extra specs of the flavor')]
-    findings = []
-    if guest is None and scheduler.has_guest_numa_topology(flavor.specs):
-        findings.append(Finding(
-            INFO, 'FLAVOR_NUMA_UNCHECKED', subject,
-            "the flavor source gave no vCPUs/RAM: its guest NUMA topology "
-            "and NUMA fit were not checked", 'read flavors from the API '
-            'database or `openstack flavor list --long -f json`'))
-    return numa.FlavorFit(guest, wanted, inventory.host_topologies), \
-        findings
-
-
-_IMAGE_NOTE = ('image properties (hw_numa_nodes, hw_cpu_policy, '
-               'hw_mem_page_size, ...) can add or change a guest NUMA '
-               'topology; images are not checked')
-
-
-def _unchecked(inventory, fit):
-    if not fit.unchecked:
-        return ''
-    reasons = {}
-    for key, why in fit.unchecked.items():
-        reasons.setdefault(why, []).append(key)
-    return ' (NUMA fit not modelled on ' + '; '.join(
-        f'{_host_list(inventory, keys)}: {why}'
-        for why, keys in sorted(reasons.items())) + ')'
-
-
-def _numa_notes(inventory, flavor, fit, live):
-    """INFO where the OK verdict rests on data nova would use but we lack."""
-    if fit.guest is None:
-        return []
-    notes = []
-    if fit.unchecked:
-        notes.append('judged on PCI alone' + _unchecked(inventory, fit))
-    unknown = {key for key, pools in live.items() for r in fit.requests
-               if numa.devices_per_node(pools, r[1]).get(None)}
-    if unknown:
-        notes.append(
-            f'devices with no NUMA node (numa_node NULL) on '
-            f'{_host_list(inventory, unknown)}: nova\'s legacy policy uses '
-            f'them only when local devices are not enough, required and '
-            f'socket never')
-    if not notes:
-        return []
-    return [Finding(INFO, 'FLAVOR_NUMA_UNCHECKED', f'flavor {flavor.name}',
-                    f'NUMA fit of a {numa.describe(fit.guest)}: ' +
-                    '; '.join(notes), '')]
-
-
-def _numa_unsatisfiable(inventory, flavor, fit, live, requests):
-    """FLAVOR_NUMA_UNSATISFIABLE with the numbers nova saw on the best host.
-
-    The best host is the one with the most matching devices among those
-    whose NUMA cells we know.
-    """
-    def matching(key):
-        return sum(sum(numa.devices_per_node(live[key], r[1]).values())
-                   for r in fit.requests)
-    known = [k for k in live if inventory.host_topologies.get(k)[0]]
-    best = max(sorted(known, key=str), key=matching, default=None)
-    policies = sorted({r[2] for r in fit.requests})
-    needs = ' and '.join(f'{r.count} {r.name}' for r in requests)
-    cpu_or_memory = False
-    message = (f'needs {needs} on the NUMA node(s) of a '
-               f'{numa.describe(fit.guest)} (PCI NUMA affinity policy '
-               f'{", ".join(policies)})')
-    if best is not None:
-        cells = numa.empty_host(inventory.host_topologies.get(best)[0])
-        have = '; '.join(
-            (f'{r.name}: ' if len(requests) > 1 else '') +
-            numa.format_per_node(numa.devices_per_node(live[best], w[1]))
-            for r, w in zip(requests, fit.requests))
-        message += (f'; best host {inventory.host(*best)} has {have} '
-                    f'({len(cells)} NUMA node(s))')
-        cpu_or_memory = numa.fit_instance_to_host(cells, fit.guest, [],
-                                                  []) is None
-        if cpu_or_memory:
-            message += (", and even without devices its nodes cannot hold "
-                        "the guest's CPUs and memory (" + '; '.join(
-                            f'node {c.id}: {len(c.pcpuset)} pCPUs, '
-                            f'{len(c.cpuset)} shared CPUs, {c.memory} MiB'
-                            for c in cells) + ')')
-    message += (': nova\'s NUMA fit (nova/virt/hardware.py '
-                'numa_fit_instance_to_host with nova/pci/stats.py '
-                'support_requests) refuses every host, so every boot ends '
-                'in "No valid host was found" or "Insufficient compute '
-                'resources"' + _unchecked(inventory, fit) + '; ' +
-                _IMAGE_NOTE)
-    if best is not None and cpu_or_memory:
-        fixes = ["size the flavor's vCPUs and RAM (or hw:numa_nodes) to "
-                 "what the hosts' NUMA nodes hold"]
-    else:
-        fixes = []
-        if policies != [numa.PREFERRED]:
-            fixes.append(f'openstack flavor set {flavor.name} --property '
-                         f'{numa.POLICY_SPEC}=preferred')
-        if len(fit.guest.cells) == 1:
-            fixes.append(f'openstack flavor set {flavor.name} --property '
-                         f'hw:numa_nodes=2 (a guest spanning two nodes)')
-        fixes.append('or move the cards onto the NUMA node(s) the guest '
-                     'fits')
-    return Finding(ERROR, 'FLAVOR_NUMA_UNSATISFIABLE',
-                   f'flavor {flavor.name}', message, '; '.join(fixes))
 
 
 def _live_nodes(inventory, wanted):
@@ -762,7 +627,8 @@ def _hosts_supporting(nodes, wanted, count, first=False):
     With their ``count`` devices and no NUMA step, as nova decides for a
     guest without a NUMA topology (see :func:`_hosts_fitting`).
     """
-    return _hosts_fitting(nodes, _pci_fit(wanted), count, first)
+    return _hosts_fitting(nodes, numa.FlavorFit.pci_only(wanted), count,
+                          first)
 
 
 def _hosts_fitting(nodes, fit, count, first=False):

@@ -25,7 +25,10 @@ One function per nova rule, pure (no I/O):
   (nova/pci/request.py ``_translate_alias_to_requests``) and the pool
   filter it drives (nova/pci/stats.py ``_filter_pools_for_numa_cells``);
 * one host's fit: ``hardware.numa_fit_instance_to_host`` with
-  ``PciDeviceStats.support_requests(requests, None, numa_cells)``.
+  ``PciDeviceStats.support_requests(requests, None, numa_cells)``;
+
+and, last, the audit's NUMA findings, which audit.py's capacity check
+asks for (FLAVOR_NUMA_UNSATISFIABLE and friends).
 """
 
 from collections.abc import Callable
@@ -37,6 +40,8 @@ import math
 import re
 
 from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.pci import request as pci_request
+from gpupassthrough_osc.pci import scheduler
 
 # nova/objects/fields.py PCINUMAAffinityPolicy
 REQUIRED = 'required'
@@ -860,6 +865,11 @@ class FlavorFit:
         self.topologies = topologies
         self.unchecked = {}
 
+    @classmethod
+    def pci_only(cls, wanted: list) -> 'FlavorFit':
+        """Nova's PCI check alone for (count, specs) requests: no NUMA."""
+        return cls(None, [(c, s, None) for c, s in wanted], None)
+
     def __call__(self, key: NodeKey, device_pools: list, count: str) -> bool:
         pools = [p.nova_pool(getattr(p, count)) for p in device_pools]
         cells, why = (None, None) if self.guest is None else \
@@ -891,3 +901,160 @@ def format_per_node(per_node: dict) -> str:
                      for k, n in sorted(per_node.items(),
                                         key=lambda kv: str(kv[0]))) or \
         'none'
+
+
+# --- the audit's findings (audit.py calls these from its capacity check) --
+
+def _audit():
+    # audit.py imports this module; importing it back at call time keeps
+    # either module importable first (as pci.scheduler does)
+    from gpupassthrough_osc.pci import audit
+    return audit
+
+
+IMAGE_NOTE = ('image properties (hw_numa_nodes, hw_cpu_policy, '
+              'hw_mem_page_size, ...) can add or change a guest NUMA '
+              'topology; images are not checked')
+
+
+def flavor_fit(inventory, flavor, requests: list,
+               aliases: dict) -> tuple[FlavorFit | None, list]:
+    """The flavor's FlavorFit and notes; no fit when nova refuses it.
+
+    ``requests`` are pci.request.AliasRequest, ``aliases`` the mapping of
+    AliasConfig.aliases(). FLAVOR_NUMA_INVALID where nova's
+    ``numa_get_constraints`` (or the policy check) refuses every boot.
+    """
+    audit = _audit()
+    subject = f'flavor {flavor.name}'
+    try:
+        wanted = [(r.count, aliases[r.name][1], request_policy(
+            aliases[r.name][0], flavor.specs)) for r in requests]
+        guest = None
+        if flavor.vcpus is not None and flavor.memory_mb is not None:
+            guest = guest_topology(flavor.specs, flavor.vcpus,
+                                   flavor.memory_mb)
+    except GuestTopologyError as exc:
+        return None, [audit.Finding(
+            audit.ERROR, 'FLAVOR_NUMA_INVALID', subject,
+            f'nova refuses every boot of this flavor '
+            f'(nova/virt/hardware.py numa_get_constraints): {exc}',
+            'fix the hw: extra specs of the flavor')]
+    findings = []
+    if guest is None and scheduler.has_guest_numa_topology(flavor.specs):
+        findings.append(audit.Finding(
+            audit.INFO, 'FLAVOR_NUMA_UNCHECKED', subject,
+            "the flavor source gave no vCPUs/RAM: its guest NUMA topology "
+            "and NUMA fit were not checked", 'read flavors from the API '
+            'database or `openstack flavor list --long -f json`'))
+    return FlavorFit(guest, wanted, inventory.host_topologies), findings
+
+
+def unchecked(inventory, fit: FlavorFit) -> str:
+    """' (NUMA fit not modelled on ...)' for a finding's message, or ''."""
+    if not fit.unchecked:
+        return ''
+    reasons = {}
+    for key, why in fit.unchecked.items():
+        reasons.setdefault(why, []).append(key)
+    return ' (NUMA fit not modelled on ' + '; '.join(
+        f'{_audit()._host_list(inventory, keys)}: {why}'
+        for why, keys in sorted(reasons.items())) + ')'
+
+
+def notes_when_fits(inventory, flavor, fit: FlavorFit, live: dict) -> list:
+    """INFO where an OK verdict rests on data nova would use but we lack."""
+    if fit.guest is None:
+        return []
+    audit = _audit()
+    notes = []
+    if fit.unchecked:
+        notes.append('judged on PCI alone' + unchecked(inventory, fit))
+    unknown = {key for key, pools in live.items() for r in fit.requests
+               if devices_per_node(pools, r[1]).get(None)}
+    if unknown:
+        notes.append(
+            f'devices with no NUMA node (numa_node NULL) on '
+            f'{audit._host_list(inventory, unknown)}: nova\'s legacy policy '
+            f'uses them only when local devices are not enough, required '
+            f'and socket never')
+    if not notes:
+        return []
+    return [audit.Finding(
+        audit.INFO, 'FLAVOR_NUMA_UNCHECKED', f'flavor {flavor.name}',
+        f'NUMA fit of a {describe(fit.guest)}: ' + '; '.join(notes), '')]
+
+
+def no_free_capacity(inventory, flavor, fit: FlavorFit, ever: int,
+                     requests: list):
+    """FLAVOR_NUMA_NO_FREE_CAPACITY: fits an empty host, none today."""
+    audit = _audit()
+    return audit.Finding(
+        audit.WARNING, 'FLAVOR_NUMA_NO_FREE_CAPACITY', f'flavor {flavor.name}',
+        f'{ever} host(s) could take {pci_request.canonical(requests)} '
+        f'with a {describe(fit.guest)}, '
+        f'and some have the devices free, but on no host are they free on '
+        f'NUMA node(s) that also have the free CPUs and memory the guest '
+        f'needs now (nova/virt/hardware.py numa_fit_instance_to_host)' +
+        unchecked(inventory, fit),
+        'free pinned CPUs, memory or devices on one NUMA node, or add hosts')
+
+
+def unsatisfiable(inventory, flavor, fit: FlavorFit, live: dict,
+                  requests: list):
+    """FLAVOR_NUMA_UNSATISFIABLE with the numbers nova saw.
+
+    The devices fit one host, but nova's NUMA fit refuses every host even
+    when empty. The best host shown is the one with the most matching
+    devices among those whose NUMA cells are known.
+    """
+    audit = _audit()
+    topologies = inventory.host_topologies
+
+    def matching(key):
+        return sum(sum(devices_per_node(live[key], r[1]).values())
+                   for r in fit.requests)
+    known = [k for k in live if topologies.get(k)[0]]
+    best = max(sorted(known, key=str), key=matching, default=None)
+    policies = sorted({r[2] for r in fit.requests})
+    needs = ' and '.join(f'{r.count} {r.name}' for r in requests)
+    message = (f'needs {needs} on the NUMA node(s) of a '
+               f'{describe(fit.guest)} (PCI NUMA affinity policy '
+               f'{", ".join(policies)})')
+    cpu_or_memory = False
+    if best is not None:
+        cells = empty_host(topologies.get(best)[0])
+        have = '; '.join(
+            (f'{r.name}: ' if len(requests) > 1 else '') +
+            format_per_node(devices_per_node(live[best], w[1]))
+            for r, w in zip(requests, fit.requests))
+        message += (f'; best host {inventory.host(*best)} has {have} '
+                    f'({len(cells)} NUMA node(s))')
+        cpu_or_memory = fit_instance_to_host(cells, fit.guest, [],
+                                             []) is None
+        if cpu_or_memory:
+            message += (", and even without devices its nodes cannot hold "
+                        "the guest's CPUs and memory (" + '; '.join(
+                            f'node {c.id}: {len(c.pcpuset)} pCPUs, '
+                            f'{len(c.cpuset)} shared CPUs, {c.memory} MiB'
+                            for c in cells) + ')')
+    message += (': nova\'s NUMA fit (nova/virt/hardware.py '
+                'numa_fit_instance_to_host with nova/pci/stats.py '
+                'support_requests) refuses every host, so every boot ends '
+                'in "No valid host was found" or "Insufficient compute '
+                'resources"' + unchecked(inventory, fit) + '; ' + IMAGE_NOTE)
+    if cpu_or_memory:
+        fixes = ["size the flavor's vCPUs and RAM (or hw:numa_nodes) to "
+                 "what the hosts' NUMA nodes hold"]
+    else:
+        fixes = []
+        if policies != [PREFERRED]:
+            fixes.append(f'openstack flavor set {flavor.name} --property '
+                         f'{POLICY_SPEC}=preferred')
+        if len(fit.guest.cells) == 1:
+            fixes.append(f'openstack flavor set {flavor.name} --property '
+                         f'hw:numa_nodes=2 (a guest spanning two nodes)')
+        fixes.append('or move the cards onto the NUMA node(s) the guest '
+                     'fits')
+    return audit.Finding(audit.ERROR, 'FLAVOR_NUMA_UNSATISFIABLE',
+                         f'flavor {flavor.name}', message, '; '.join(fixes))
