@@ -306,8 +306,9 @@ class Sources:
                     self.app.options,
                     self.app.client_manager.get_configuration())]
 
-    def inventory(self):
-        flavors = self.flavors()
+    def inventory(self, with_flavors=True):
+        # server explain reads its flavor from the request spec instead
+        flavors = self.flavors() if with_flavors else None
         # NUMA cells matter only to flavors with a guest NUMA topology
         pools, nodes, leaks = self.device_data(with_numa=any(
             scheduler.has_guest_numa_topology(f.specs)
