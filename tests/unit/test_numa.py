@@ -382,3 +382,35 @@ class TestAuditRule(testtools.TestCase):
         found = self.findings(flavor(vcpus=None,
                                      **hw(cpu_policy='dedicated')))
         self.assertEqual(['FLAVOR_NUMA_UNCHECKED'], [f.code for f in found])
+
+
+class TestExplain(testtools.TestCase):
+    """gpu flavor explain asks the same FlavorFit, host by host."""
+
+    def explain(self, topology, **specs):
+        from gpupassthrough_osc.pci import explain
+
+        inv = inventory([flavor(**specs)],
+                        [v100s_pool(1, 0), v100s_pool(1, 1)],
+                        topology=topology)
+        return explain.explain_flavor(inv, inv.flavors[0])
+
+    def test_split_gpus_refused_at_numa_fit(self):
+        result = self.explain(TWO_NODES, **hw(cpu_policy='dedicated'))
+        [row] = result.hosts
+        self.assertEqual(('never fits', 'NUMA fit'), (row.verdict,
+                                                      row.step))
+        self.assertIn('1 on node 0, 1 on node 1', row.reason)
+        self.assertFalse(result.boots_now)
+
+    def test_pinned_cpus_refuse_now_only(self):
+        busy = blob(cell(0, range(8), pinned=range(8), socket=0),
+                    cell(1, range(8, 16), pinned=range(8, 16), socket=0))
+        [row] = self.explain(busy, **hw(cpu_policy='dedicated',
+                                        numa_nodes='2')).hosts
+        self.assertEqual(('fits once devices are freed', 'NUMA fit'),
+                         (row.verdict, row.step))
+
+    def test_shared_cpus_fit(self):
+        [row] = self.explain(TWO_NODES).hosts
+        self.assertTrue(row.fits_now)
