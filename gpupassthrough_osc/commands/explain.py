@@ -213,7 +213,8 @@ class ExplainServer(command.ShowOne):
             notes += data.notes
             flavor = audit.Flavor(spec.flavor.flavorid or '',
                                   spec.flavor.name or '(unnamed)',
-                                  dict(spec.flavor.extra_specs or {}))
+                                  dict(spec.flavor.extra_specs or {}),
+                                  spec.flavor.vcpus, spec.flavor.memory_mb)
             result = explain.explain_flavor(data, flavor, parsed_args.host,
                                             parsed_args.all_hosts)
             hosts = [dict(zip(COLUMNS, row)) for row in rows(result)]
