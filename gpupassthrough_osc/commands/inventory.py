@@ -306,14 +306,11 @@ class Sources:
                     self.app.options,
                     self.app.client_manager.get_configuration())]
 
-    def inventory(self, with_flavors=True):
-        # server explain reads its flavor from the request spec instead,
-        # and may need the NUMA cells for it
-        flavors = self.flavors() if with_flavors else None
+    def inventory(self):
+        flavors = self.flavors()
         # NUMA cells matter only to flavors with a guest NUMA topology
-        with_numa = not with_flavors or any(
-            scheduler.has_guest_numa_topology(f.specs)
-            for f in flavors or ())
+        with_numa = any(scheduler.has_guest_numa_topology(f.specs)
+                        for f in flavors or ())
         pools, nodes, leaks = self.device_data(with_numa=with_numa)
         return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
                                leaks=leaks, flavors=flavors,

@@ -60,7 +60,6 @@ ALIAS_INVALID = 'FLAVOR_BLOCKED_BY_BAD_ALIAS'
 FAILS_NOW = (NO_FREE, 'FLAVOR_NUMA_NO_FREE_CAPACITY')
 
 
-
 def alias(name, vendor_id, product_id, **extra):
     return json.dumps({'name': name, 'vendor_id': vendor_id,
                        'product_id': product_id, **extra})
