@@ -26,6 +26,7 @@ from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.commands import inventory
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import explain
+from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import compute as compute_api
 from gpupassthrough_osc.sources import servers
 
@@ -207,13 +208,18 @@ class ExplainServer(command.ShowOne):
         notes = list(server.notes)
         hosts, cause = None, None
         if spec and spec.flavor:
-            pools, nodes, _leaks = sources.device_data(with_leaks=False)
+            # the NUMA cells too when nova gave the guest a topology
+            pools, nodes, _leaks = sources.device_data(
+                with_leaks=False, with_numa=spec.numa_cells is not None or
+                scheduler.has_guest_numa_topology(
+                    dict(spec.flavor.extra_specs or {})))
             data = audit.Inventory(confs=sources.confs, pools=pools,
                                    nodes=nodes, notes=list(sources.notes))
             notes += data.notes
             flavor = audit.Flavor(spec.flavor.flavorid or '',
                                   spec.flavor.name or '(unnamed)',
-                                  dict(spec.flavor.extra_specs or {}))
+                                  dict(spec.flavor.extra_specs or {}),
+                                  spec.flavor.vcpus, spec.flavor.memory_mb)
             result = explain.explain_flavor(data, flavor, parsed_args.host,
                                             parsed_args.all_hosts)
             hosts = [dict(zip(COLUMNS, row)) for row in rows(result)]

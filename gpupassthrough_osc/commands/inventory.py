@@ -31,6 +31,7 @@ from osc_lib import exceptions
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import compute as compute_api
 from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import exports
@@ -94,7 +95,8 @@ def add_source_options(parser, flavors=True):
               "(repeat for several cells)"))
     offline.add_argument(
         '--compute-nodes', metavar='<file>',
-        help="compute_nodes export (\\G or -B) for host names")
+        help="compute_nodes export (\\G or -B) for host names and, "
+             "with its numa_topology column, the NUMA fit")
     if flavors:
         offline.add_argument(
             '--flavors', metavar='<file>',
@@ -207,8 +209,12 @@ class Sources:
     def cells(self):
         return _cell_urls(self.cell_url, self.api_url, self.timeouts)
 
-    def device_data(self, with_leaks=True):
-        """(pools, nodes, leaks) or (None, {}, None) without device data."""
+    def device_data(self, with_leaks=True, with_numa=False):
+        """(pools, nodes, leaks) or (None, {}, None) without device data.
+
+        ``with_numa``: read the nodes' NUMA cells from the database too
+        (kilobytes per node; exports carry them when they carry them).
+        """
         if self.args.pci_devices:
             devices = _device_files(self.args.pci_devices)
             nodes = exports.nodes_from_devices(devices)
@@ -222,7 +228,8 @@ class Sources:
                 'no nova database or --pci-devices export: device, '
                 'capacity and leak checks skipped (config-only mode)')
             return None, {}, None
-        return novadb.read_cells(cells, 8, with_leaks, self.timeouts)
+        return novadb.read_cells(cells, 8, with_leaks, self.timeouts,
+                                 with_numa)
 
     def _export_nodes(self, devices):
         """The --compute-nodes export, keyed like the devices.
@@ -293,14 +300,18 @@ class Sources:
         return bool(auth.get('auth_url') or auth.get('endpoint'))
 
     def _api_flavors(self):
-        return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}))
+        return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}),
+                             f.vcpus, f.ram)
                 for f in compute_api.read_flavors(
                     self.app.options,
                     self.app.client_manager.get_configuration())]
 
     def inventory(self):
-        pools, nodes, leaks = self.device_data()
         flavors = self.flavors()
+        # NUMA cells matter only to flavors with a guest NUMA topology
+        with_numa = any(scheduler.has_guest_numa_topology(f.specs)
+                        for f in flavors or ())
+        pools, nodes, leaks = self.device_data(with_numa=with_numa)
         return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
                                leaks=leaks, flavors=flavors,
                                notes=list(self.notes))

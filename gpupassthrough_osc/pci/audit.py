@@ -27,6 +27,7 @@ import json
 
 from gpupassthrough_osc.pci import alias as pci_alias
 from gpupassthrough_osc.pci import catalog
+from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import placement
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
@@ -54,6 +55,8 @@ class Node:
     host: str | None
     hypervisor_hostname: str | None = None
     deleted: bool = False
+    numa_topology: str | None = None  # the raw column; None: NULL
+    numa_read: bool = False           # False: the source lacks the column
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -75,6 +78,8 @@ class Flavor:
     id: str
     name: str
     specs: dict
+    vcpus: int | None = None          # None: the source did not say
+    memory_mb: int | None = None
 
 
 @dataclasses.dataclass
@@ -98,6 +103,10 @@ class Inventory:
     @functools.cached_property
     def index(self):
         return pci_pools.PoolIndex(self.pools or [])
+
+    @functools.cached_property
+    def host_topologies(self):
+        return numa.HostTopologies(self.nodes, lambda key: self.host(*key))
 
     @functools.cached_property
     def multi_cell(self):
@@ -556,29 +565,42 @@ def _undefined_in(requests, configs):
 def _flavor_capacity(inventory, flavor, requests, aliases):
     subject = f'flavor {flavor.name}'
     wanted = pci_request.pci_requests(requests, aliases)
+    # nova's NUMA fit where the guest has a topology (pci.numa)
+    fit, findings = numa.flavor_fit(inventory, flavor, requests, aliases)
+    if fit is None:
+        return findings
     live = _live_nodes(inventory, wanted)
     # the common, healthy case first: one host with the devices free now
-    if _hosts_supporting(live, wanted, 'available', first=True):
-        return []
-    ever = _hosts_supporting(live, wanted, 'usable')
-    if ever:
-        return [Finding(
+    if _hosts_fitting(live, fit, 'available', first=True):
+        return findings + numa.notes_when_fits(inventory, flavor, fit, live)
+    ever = _hosts_fitting(live, fit, 'usable')
+    if ever and fit.guest and _hosts_supporting(live, wanted, 'available',
+                                                first=True):
+        findings.append(numa.no_free_capacity(inventory, flavor, fit, ever,
+                                              requests))
+    elif ever:
+        findings.append(Finding(
             WARNING, 'FLAVOR_NO_FREE_CAPACITY', subject,
             f'{ever} host(s) could satisfy '
             f'{pci_request.canonical(requests)} but none has the devices '
-            f'free now', 'free devices (see PCI_DEVICE_LEAKED) or add '
-            'hosts')]
-    alone = ', '.join(
-        f'{r.name}:{r.count} fits on '
-        f'{_hosts_supporting(_live_nodes(inventory, [w]), [w], "usable")} '
-        f'host(s)' for r, w in zip(requests, wanted))
-    return [Finding(
-        ERROR, 'FLAVOR_UNSATISFIABLE', subject,
-        f'no host can ever satisfy pci_passthrough:alias='
-        f'{pci_request.canonical(requests)} (all devices on one host, '
-        f'with nova\'s PF/VF/vdpa filtering): {alone}',
-        'fix the aliases the other findings name, or put the devices '
-        'together on one host')]
+            f'free now' + numa.unchecked(inventory, fit),
+            'free devices (see PCI_DEVICE_LEAKED) or add hosts'))
+    elif fit.guest and _hosts_supporting(live, wanted, 'usable', first=True):
+        findings.append(numa.unsatisfiable(inventory, flavor, fit, live,
+                                           requests))
+    else:
+        alone = ', '.join(
+            f'{r.name}:{r.count} fits on '
+            f'{_hosts_supporting(_live_nodes(inventory, [w]), [w], "usable")} '
+            f'host(s)' for r, w in zip(requests, wanted))
+        findings.append(Finding(
+            ERROR, 'FLAVOR_UNSATISFIABLE', subject,
+            f'no host can ever satisfy pci_passthrough:alias='
+            f'{pci_request.canonical(requests)} (all devices on one host, '
+            f'with nova\'s PF/VF/vdpa filtering): {alone}',
+            'fix the aliases the other findings name, or put the devices '
+            'together on one host'))
+    return findings
 
 
 def _live_nodes(inventory, wanted):
@@ -600,15 +622,24 @@ def _live_nodes(inventory, wanted):
 
 
 def _hosts_supporting(nodes, wanted, count, first=False):
-    """How many hosts satisfy ``wanted`` with their ``count`` devices.
+    """How many hosts satisfy ``wanted`` (count, specs), PCI alone.
+
+    With their ``count`` devices and no NUMA step, as nova decides for a
+    guest without a NUMA topology (see :func:`_hosts_fitting`).
+    """
+    return _hosts_fitting(nodes, numa.FlavorFit.pci_only(wanted), count,
+                          first)
+
+
+def _hosts_fitting(nodes, fit, count, first=False):
+    """How many hosts ``fit`` (a numa.FlavorFit) accepts.
 
     ``count`` is ``usable`` (ever) or ``available`` (now); with ``first``
     the search stops at the first host that does.
     """
     found = 0
-    for pools in nodes.values():
-        if pci_pools.supports(
-                [p.nova_pool(getattr(p, count)) for p in pools], wanted):
+    for key, pools in nodes.items():
+        if fit(key, pools, count):
             found += 1
             if first:
                 break

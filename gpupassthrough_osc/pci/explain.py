@@ -39,6 +39,7 @@ Pure: the caller passes the Inventory the adapters read.
 import dataclasses
 
 from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import placement
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
@@ -153,7 +154,28 @@ def _spec_refusal(pools, request, specs, have, after):
             f'alias {request.name}')
 
 
-def _host_verdict(inventory, key, pools, requests, wanted) -> HostVerdict:
+def _numa_verdict(fit, key, pools, requests, row) -> HostVerdict | None:
+    """nova's NUMA fit on this host (pci.numa), after the PCI steps pass.
+
+    None when the guest has no NUMA topology or fits now.
+    """
+    if fit is None or fit.guest is None or fit(key, pools, 'available'):
+        return None
+    ever = fit(key, pools, 'usable')
+    have = '; '.join(numa.format_per_node(numa.devices_per_node(
+        pools, specs)) for _c, specs, _p in fit.requests)
+    policies = ', '.join(sorted({p for _c, _s, p in fit.requests}))
+    when = ('not with the CPUs, memory and devices free now' if ever
+            else 'no fit even on the empty host')
+    return HostVerdict(
+        **row, verdict=LATER if ever else NEVER, step='NUMA fit',
+        reason=f'needs {pci_request.canonical(requests)} on the NUMA '
+               f'node(s) of a {numa.describe(fit.guest)} (PCI NUMA '
+               f'affinity policy {policies}); devices here: {have}; {when}')
+
+
+def _host_verdict(inventory, key, pools, requests, wanted,
+                  fit=None) -> HostVerdict:
     cell, _node_id = key
     usable = [p.nova_pool(p.usable) for p in pools]
     free = [p.nova_pool(p.available) for p in pools]
@@ -175,6 +197,11 @@ def _host_verdict(inventory, key, pools, requests, wanted) -> HostVerdict:
             **row, verdict=NEVER, step='one host',
             reason=f'each alias fits alone but not '
                    f'{pci_request.canonical(requests)} together')
+    if fit is not None and fit.guest is not None:
+        numa_row = _numa_verdict(fit, key, pools, requests, row)
+        if numa_row is not None and (numa_row.verdict == NEVER or
+                                     pci_pools.supports(free, wanted)):
+            return numa_row
     if not pci_pools.supports(free, wanted):
         return HostVerdict(
             **row, verdict=LATER, step='free devices',
@@ -206,6 +233,13 @@ def explain_flavor(inventory: audit.Inventory, flavor: audit.Flavor,
                          inventory.nodes[k].hypervisor_hostname)}
     wanted = pci_request.pci_requests(requests, aliases) \
         if requests and not blocked else []
+    fit = None
+    if wanted:
+        # nova's NUMA fit where the guest has a topology (pci.numa)
+        fit, numa_findings = numa.flavor_fit(inventory, flavor, requests,
+                                             aliases)
+        if fit is None:
+            blocked = f'guest NUMA topology: {numa_findings[0].message}'
     rows, unlisted = [], 0
     for key in sorted(keys, key=lambda k: (str(k[0]), inventory.host(*k))):
         pools = pools_by_node.get(key, [])
@@ -218,7 +252,8 @@ def explain_flavor(inventory: audit.Inventory, flavor: audit.Flavor,
                                     reason='the flavor asks for no PCI '
                                            'device'))
             continue
-        verdict = _host_verdict(inventory, key, pools, requests, wanted)
+        verdict = _host_verdict(inventory, key, pools, requests, wanted,
+                                fit)
         if verdict.matching or all_hosts or host:
             rows.append(verdict)
         else:
@@ -303,9 +338,10 @@ def matching_cause(result: Explanation, fault: str | None) -> str:
                 f'{len(result.hosts)} listed host(s) refuse at '
                 f'"{step}": {rows[0].host}: {rows[0].reason}{unlisted}')
     if kind == 'NUMA':
-        return ('the fault is NUMA fitting, which this explanation does not '
-                'model yet; the PCI devices alone fit on '
-                f'{len(result.hosts) - len(refused)} host(s)')
+        return ('the fault is NUMA fitting, but nova\'s NUMA fit passes '
+                f'on {len(result.hosts) - len(refused)} host(s) with the '
+                f'data shown now (usage changed since the boot, or an '
+                f'image property added a guest NUMA topology)')
     return (f'does not match what the data shows now: '
             f'{len(result.hosts) - len(refused)} host(s) can take it now '
             f'(devices freed since the boot, or a step not modelled here)')

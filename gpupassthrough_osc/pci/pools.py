@@ -21,8 +21,8 @@ device_spec tags, which the database does not hold); a pool here is the
 same grouping of live ``pci_devices`` rows of one compute node, counted by
 status, so one aggregate query can feed every rule.
 
-NUMA affinity is not modelled: it depends on the instance's own NUMA
-topology, which a flavor alone does not fix.
+NUMA affinity lives in pci.numa; it plugs into :func:`filter_pools` as
+the step nova runs right after the spec filter.
 """
 
 import dataclasses
@@ -161,8 +161,8 @@ def filter_live_migratable(pools, specs):
     return pools
 
 
-# In nova's order (_filter_pools); the NUMA and placement steps are left
-# out, see the module docstring.
+# In nova's order (_filter_pools); the NUMA step (pci.numa) goes between
+# the first two, the placement step is left out.
 FILTERS = (
     ('spec', filter_for_spec),
     ('unrequested PF', filter_unrequested_pfs),
@@ -172,14 +172,21 @@ FILTERS = (
 )
 
 
-def filter_pools(pools, specs):
+def filter_pools(pools, specs, numa_step=None):
     """Apply nova's filters; return the kept pools and what each dropped.
 
     ``dropped`` is a list of (filter name, device count) for each filter
     that removed devices, so a caller can say *why* nothing is left.
+    ``numa_step(pools)``, if given, runs right after the spec filter, as
+    nova's ``_filter_pools`` does: the PF filter comes after it, so an
+    unrequested local PF still counts as "enough local devices".
     """
+    steps = list(FILTERS)
+    if numa_step is not None:
+        steps.insert(1, ('NUMA affinity', lambda pools, _specs: numa_step(
+            pools)))
     dropped = []
-    for name, step in FILTERS:
+    for name, step in steps:
         before = sum(p['count'] for p in pools)
         pools = step(pools, specs)
         after = sum(p['count'] for p in pools)
@@ -188,16 +195,19 @@ def filter_pools(pools, specs):
     return pools, dropped
 
 
-def supports(pools, requests):
+def supports(pools, requests, numa_steps=None):
     """Can one host's pools satisfy all ``requests`` together?
 
     ``requests`` is a list of (count, specs). Mirrors nova's
     ``support_requests``: requests are applied one after the other to a
-    copy of the pools, each consuming devices the next cannot reuse.
+    copy of the pools, each consuming devices the next cannot reuse, in
+    the order the filters leave them. ``numa_steps`` holds one NUMA step
+    per request (see :func:`filter_pools`).
     """
     pools = [dict(p) for p in pools if p['count'] > 0]
-    for count, specs in requests:
-        kept, _dropped = filter_pools(pools, specs)
+    for index, (count, specs) in enumerate(requests):
+        kept, _dropped = filter_pools(
+            pools, specs, numa_steps[index] if numa_steps else None)
         if sum(p['count'] for p in kept) < count:
             return False
         for pool in kept:

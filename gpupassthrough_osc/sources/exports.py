@@ -171,9 +171,12 @@ def read_nodes(path, cell=''):
         except (TypeError, ValueError):
             raise ExportError(f'{path}: row {index}: deleted is not a '
                               f'number')
+        # an export without the numa_topology column is not an error:
+        # the audit says where NUMA could not be checked
         nodes[(cell, node_id)] = audit.Node(
             cell, node_id, row.get('host'), row.get('hypervisor_hostname'),
-            deleted)
+            deleted, numa_topology=row.get('numa_topology'),
+            numa_read='numa_topology' in row)
     return nodes
 
 
@@ -196,10 +199,23 @@ def read_flavors(path):
         if not isinstance(specs, dict) or 'name' not in row:
             raise ExportError(f'{path}: row {index} is not a flavor with '
                               f'Name and Properties')
-        flavors.append(audit.Flavor(str(row.get('id', '')), row['name'],
-                                    {str(k): str(v)
-                                     for k, v in specs.items()}))
+        flavors.append(audit.Flavor(
+            str(row.get('id', '')), row['name'],
+            {str(k): str(v) for k, v in specs.items()},
+            _whole(path, index, row, 'vcpus'),
+            _whole(path, index, row, 'ram')))
     return flavors
+
+
+def _whole(path, index, row, key):
+    """A whole number column, or None when the export lacks it."""
+    if row.get(key) in (None, ''):
+        return None
+    try:
+        return int(row[key])
+    except (TypeError, ValueError):
+        raise ExportError(f'{path}: row {index}: {key} is not a whole '
+                          f'number: {row[key]!r}')
 
 
 def _parse_properties(path, index, text):

@@ -290,14 +290,16 @@ def flavors(api_url, timeouts=Timeouts()):
                       timeouts=timeouts)
     try:
         rows = conn.query(
-            'SELECT f.flavorid, f.name, s.`key`, s.value FROM flavors f '
+            'SELECT f.flavorid, f.name, f.vcpus, f.memory_mb, s.`key`, '
+            's.value FROM flavors f '
             'LEFT JOIN flavor_extra_specs s ON s.flavor_id = f.id '
             'ORDER BY f.id')
     finally:
         conn.close()
     result = {}
-    for flavorid, name, key, value in rows:
-        flavor = result.setdefault(flavorid, audit.Flavor(flavorid, name, {}))
+    for flavorid, name, vcpus, memory_mb, key, value in rows:
+        flavor = result.setdefault(flavorid, audit.Flavor(
+            flavorid, name, {}, vcpus, memory_mb))
         if key is not None:
             flavor.specs[key] = value
     return list(result.values())
@@ -321,6 +323,10 @@ POOLS_SQL = (
     f"GROUP BY compute_node_id, vendor_id, product_id, dev_type, numa_node")
 
 NODES_SQL = 'SELECT id, host, deleted FROM compute_nodes'
+# The NUMA cells nova fits guests onto (nova/objects/numa.py), only for
+# nodes with devices: a blob is kilobytes and other nodes never matter.
+NUMA_SQL = 'SELECT id, numa_topology FROM compute_nodes WHERE id IN ({})'
+NUMA_BATCH = 1000
 
 # Rows held by an instance whose row is soft-deleted or absent. Uses the
 # (instance_uuid, deleted) index; only allocated/claimed rows are joined.
@@ -333,8 +339,13 @@ LEAKS_SQL = (
     "AND p.instance_uuid IS NOT NULL AND i.uuid IS NULL")
 
 
-def read_cell(name, url, with_leaks=True, timeouts=Timeouts()):
-    """Pools, nodes and (unless not wanted) leaked allocations of a cell."""
+def read_cell(name, url, with_leaks=True, timeouts=Timeouts(),
+              with_numa=True):
+    """Pools, nodes and (unless not wanted) leaked allocations of a cell.
+
+    ``with_numa``: also the NUMA cells of the nodes with devices, which
+    only flavors with a guest NUMA topology need.
+    """
     conn = Connection(url, label=f'cell {name} ({mask(url)})',
                       timeouts=timeouts)
     # ids and dev_types repeat on every row: keep one string of each
@@ -350,6 +361,9 @@ def read_cell(name, url, with_leaks=True, timeouts=Timeouts()):
         nodes = {(name, r[0]): audit.Node(name, r[0], r[1],
                                           deleted=bool(r[2]))
                  for r in conn.stream(NODES_SQL)}
+        if with_numa:
+            _add_numa_topologies(conn, name, nodes,
+                                 sorted({p.compute_node_id for p in pools}))
         leaks = [audit.Leak(name, *row[:6], instance_deleted=False)
                  for row in (conn.query(LEAKS_SQL) if with_leaks else ())]
         deleted = _deleted_instances(conn, [lk.instance_uuid
@@ -359,6 +373,17 @@ def read_cell(name, url, with_leaks=True, timeouts=Timeouts()):
     finally:
         conn.close()
     return pools, nodes, leaks
+
+
+def _add_numa_topologies(conn, cell, nodes, node_ids):
+    for start in range(0, len(node_ids), NUMA_BATCH):
+        batch = node_ids[start:start + NUMA_BATCH]
+        sql = NUMA_SQL.format(', '.join(['%s'] * len(batch)))
+        for node_id, topology in conn.query(sql, batch):
+            key = (cell, node_id)
+            if key in nodes:
+                nodes[key] = dataclasses.replace(
+                    nodes[key], numa_topology=topology, numa_read=True)
 
 
 def _deleted_instances(conn, uuids):
@@ -371,13 +396,14 @@ def _deleted_instances(conn, uuids):
 
 
 def read_cells(cell_urls, max_workers=8, with_leaks=True,
-               timeouts=Timeouts()):
+               timeouts=Timeouts(), with_numa=True):
     """Read every cell concurrently; merge pools, nodes and leaks."""
     pools, nodes, leaks = [], {}, []
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=max(1, min(max_workers, len(cell_urls)))) as pool:
         results = pool.map(
-            lambda c: read_cell(*c, with_leaks, timeouts), cell_urls)
+            lambda c: read_cell(*c, with_leaks, timeouts, with_numa),
+            cell_urls)
         for cell_pools, cell_nodes, cell_leaks in results:
             pools.extend(cell_pools)
             nodes.update(cell_nodes)

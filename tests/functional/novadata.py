@@ -52,14 +52,15 @@ class Cell(_Database):
     def __init__(self, server, database=None):
         super().__init__(server, 'main', database)
 
-    def add_node(self, host, deleted=False):
+    def add_node(self, host, deleted=False, numa_topology=None):
         node_id = self._insert('compute_nodes', {
             'uuid': str(uuidlib.uuid4()), 'host': host,
             'hypervisor_hostname': f'{host}.example.org',
             'vcpus': 64, 'memory_mb': 262144, 'local_gb': 2000,
             'vcpus_used': 0, 'memory_mb_used': 0, 'local_gb_used': 0,
             'hypervisor_type': 'QEMU', 'hypervisor_version': 8002000,
-            'cpu_info': '{}', 'created_at': NOW, 'deleted': 0})
+            'cpu_info': '{}', 'numa_topology': numa_topology,
+            'created_at': NOW, 'deleted': 0})
         if deleted:
             self.execute('UPDATE compute_nodes SET deleted = id, '
                          'deleted_at = %s WHERE id = %s', (NOW, node_id))

@@ -393,3 +393,34 @@ class TestCellsAndAccess(DbTestCase):
                                 url)
         self.assertCleanError(result, 'Access denied')
         self.assertNotIn('WrongSecret77', result.stderr + result.stdout)
+
+
+class TestNuma(DbTestCase):
+    """Two V100S on NUMA nodes 0 and 1: dedicated CPUs never boot."""
+
+    def test_split_gpus_and_dedicated_cpus(self):
+        from tests.unit import test_numa
+
+        node = self.cell.add_node('compute1', numa_topology=test_numa.blob(
+            test_numa.cell(0, range(0, 8), socket=0),
+            test_numa.cell(1, range(8, 16), socket=0)))
+        self.cell.add_device(node, '0000:3b:00.0', '10de', '1df6',
+                             'type-PCI', numa_node=0)
+        self.cell.add_device(node, '0000:af:00.0', '10de', '1df6',
+                             'type-PCI', numa_node=1)
+        self.api.add_flavor('v100s.2', {'pci_passthrough:alias': 'v100s:2',
+                                        'hw:cpu_policy': 'dedicated'},
+                            vcpus=8, ram=16384)
+        self.api.add_flavor('v100s.2.shared',
+                            {'pci_passthrough:alias': 'v100s:2'})
+        conf = self.nova_conf(
+            '{"name": "v100s", "vendor_id": "10de", "product_id": "1df6"}',
+            extra='[filter_scheduler]\nenabled_filters = ComputeFilter,'
+                  'PciPassthroughFilter,NUMATopologyFilter\n')
+        result = self.audit(conf)
+        self.assertEqual(1, result.rc, result.stdout)
+        found = self.finding(result, 'FLAVOR_NUMA_UNSATISFIABLE')
+        self.assertEqual('flavor v100s.2', found['Subject'])
+        self.assertIn('best host compute1 has 1 on node 0, 1 on node 1',
+                      found['Message'])
+        self.assertEqual(['FLAVOR_NUMA_UNSATISFIABLE'], self.codes(result))

@@ -225,3 +225,31 @@ class TestConfigOnlyAudit(base.OpenStackTestCase):
                       drops['Fix'])
         self.assertIn('gpu-a40-01', drops['Message'])
         self.assertNotIn('example-password', result.stdout + result.stderr)
+
+    def test_numa_from_exports(self):
+        # the two A40s of gpu-a40-01 sit on NUMA nodes 0 and 1
+        examples = base.EXAMPLES
+        conf = self.write('nova.conf', '[pci]\nalias = {"name": "gpuA40", '
+                          '"vendor_id": "10de", "product_id": "2235", '
+                          '"device_type": "type-PF"}\n')
+        flavors = self.write('flavors.json', (
+            '[{"ID": "1", "Name": "a40.2.pinned", "VCPUs": 16, "RAM": '
+            '65536, "Properties": {"pci_passthrough:alias": "gpuA40:2", '
+            '"hw:cpu_policy": "dedicated"}}]'))
+        audit = ('gpu', 'device', 'audit', '--nova-conf', conf,
+                 '--pci-devices', f'{examples}/pci_devices.txt',
+                 '--flavors', flavors, '-f', 'json', '--compute-nodes')
+        result = self.openstack(*audit, f'{examples}/compute_nodes.txt')
+        self.assertEqual(1, result.rc, result.stdout)
+        [found] = [f for f in result.json()
+                   if f['Code'] == 'FLAVOR_NUMA_UNSATISFIABLE']
+        self.assertEqual('flavor a40.2.pinned', found['Subject'])
+        self.assertIn('best host gpu-a40-01 has 1 on node 0, 1 on node 1',
+                      found['Message'])
+
+        nodes = self.write('nodes.txt', 'id\thost\n72\tgpu-a40-01\n')
+        result = self.openstack(*audit, nodes)
+        self.assertEqual(0, result.rc, result.stdout)
+        [note] = [f for f in result.json()
+                  if f['Code'] == 'FLAVOR_NUMA_UNCHECKED']
+        self.assertIn('no numa_topology column', note['Message'])

@@ -52,15 +52,12 @@ NO_FREE = 'FLAVOR_NO_FREE_CAPACITY'
 UNDEFINED = 'FLAVOR_ALIAS_UNDEFINED'
 NOT_SCHEDULED = 'FLAVOR_PCI_NOT_SCHEDULED'
 NO_CANDIDATE = 'FLAVOR_PLACEMENT_NO_CANDIDATE'
+NUMA_UNSATISFIABLE = 'FLAVOR_NUMA_UNSATISFIABLE'
 # the flavor-level finding for "nova-api does not start with this alias"
 ALIAS_INVALID = 'FLAVOR_BLOCKED_BY_BAD_ALIAS'
 # the audit's verdict "fails now": an error finding on the flavor, or no
 # free capacity right now (a warning: the cloud is full, not broken)
-FAILS_NOW = (NO_FREE,)
-
-NUMA_GAP = ('the audit does not model NUMA affinity yet: a guest NUMA '
-            'topology must get its devices from its own host cells '
-            '(issue 10 §2)')
+FAILS_NOW = (NO_FREE, 'FLAVOR_NUMA_NO_FREE_CAPACITY')
 
 
 def alias(name, vendor_id, product_id, **extra):
@@ -256,7 +253,8 @@ SCENARIOS = [
         'two V100S on nodes 0 and 1, :2 with dedicated CPUs',
         _v100s_split(), (V100S,),
         {'gpu.x2.pinned': pci('v100s:2', **DEDICATED)},
-        {'gpu.x2.pinned': NO_VALID_HOST}, gap=NUMA_GAP),
+        {'gpu.x2.pinned': NO_VALID_HOST},
+        causes={'gpu.x2.pinned': (NUMA_UNSATISFIABLE,)}),
     Scenario(
         'numa_split_shared', 'the same :2 with shared CPUs boots',
         _v100s_split(), (V100S,), {'gpu.x2': pci('v100s:2')},
@@ -289,7 +287,8 @@ SCENARIOS = [
                                numa_policy='preferred'),),
         {'gpu.x2.req': pci('v100s:2', **DEDICATED, **{
             'hw:pci_numa_affinity_policy': 'required'})},
-        {'gpu.x2.req': NO_VALID_HOST}, gap=NUMA_GAP),
+        {'gpu.x2.req': NO_VALID_HOST},
+        causes={'gpu.x2.req': (NUMA_UNSATISFIABLE,)}),
     Scenario(
         'numa_socket_policy_one_socket',
         'alias numa_policy socket, both nodes in one socket',
@@ -315,7 +314,8 @@ SCENARIOS = [
         ':2 split, hw:mem_page_size=small gives the guest a NUMA topology',
         _v100s_split(), (V100S,),
         {'gpu.x2.pages': pci('v100s:2', **{'hw:mem_page_size': 'small'})},
-        {'gpu.x2.pages': NO_VALID_HOST}, gap=NUMA_GAP),
+        {'gpu.x2.pages': NO_VALID_HOST},
+        causes={'gpu.x2.pages': (NUMA_UNSATISFIABLE,)}),
     Scenario(
         'numa_split_two_hosts_one_fits',
         ':2 dedicated, one host split and one with both GPUs on node 0',
@@ -344,7 +344,9 @@ SCENARIOS = [
         'PciPassthroughFilter on, NUMATopologyFilter off, :2 split pinned',
         _v100s_split(), (V100S,),
         {'gpu.x2.pinned': pci('v100s:2', **DEDICATED)},
-        {'gpu.x2.pinned': RETRIES}, filters=NO_NUMA_FILTER, gap=NUMA_GAP),
+        {'gpu.x2.pinned': RETRIES}, filters=NO_NUMA_FILTER,
+        causes={'gpu.x2.pinned': (NUMA_UNSATISFIABLE,
+                                  'FLAVOR_NUMA_NOT_FILTERED')}),
     # --- PCI in placement ------------------------------------------------
     Scenario(
         'placement_schedules_pci_without_filter',

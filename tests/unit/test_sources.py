@@ -19,6 +19,7 @@ import os
 import fixtures
 import testtools
 
+from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import confwriter
 from gpupassthrough_osc.sources import exports
@@ -136,6 +137,41 @@ class TestExports(FileTestCase):
         nodes = exports.read_nodes(os.path.join(EXAMPLES,
                                                 'compute_nodes.txt'))
         self.assertEqual('gpu-a40-01', nodes[('', 72)].host)
+        self.assertTrue(nodes[('', 72)].numa_read)
+        self.assertEqual(2, len(numa.parse_host_topology(
+            nodes[('', 72)].numa_topology)))
+
+    def test_compute_nodes_vertical_and_without_numa(self):
+        topology = ('{"nova_object.data": {"cells": [{"nova_object.data": '
+                    '{"id": 0, "cpuset": [0], "pcpuset": [0], "memory": 1, '
+                    '"socket": null}}]}}')
+        nodes = exports.read_nodes(self.write('n.txt', (
+            '*************************** 1. row ***************************\n'
+            '           id: 7\n'
+            '         host: c7\n'
+            'numa_topology: ' + topology + '\n'
+            '*************************** 2. row ***************************\n'
+            '           id: 8\n'
+            '         host: c8\n'
+            'numa_topology: NULL\n')))
+        self.assertEqual(topology, nodes[('', 7)].numa_topology)
+        self.assertEqual((None, True), (nodes[('', 8)].numa_topology,
+                                        nodes[('', 8)].numa_read))
+        nodes = exports.read_nodes(self.write('b.txt', 'id\thost\n7\tc7\n'))
+        self.assertFalse(nodes[('', 7)].numa_read)
+
+    def test_flavors_vcpus_and_ram(self):
+        flavors = exports.read_flavors(os.path.join(EXAMPLES,
+                                                    'flavors.json'))
+        self.assertEqual((16, 65536), (flavors[0].vcpus,
+                                       flavors[0].memory_mb))
+        flavors = exports.read_flavors(self.write('f.json', (
+            '[{"ID": "1", "Name": "a", "Properties": {}}]')))
+        self.assertEqual((None, None), (flavors[0].vcpus,
+                                        flavors[0].memory_mb))
+        self.assertRaises(exports.ExportError, exports.read_flavors,
+                          self.write('g.json', '[{"Name": "a", "VCPUs": '
+                                     '"many", "Properties": {}}]'))
 
 
 NOVA_CONF = """# managed by hand
