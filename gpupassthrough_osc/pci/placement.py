@@ -32,6 +32,7 @@ the live placement inventory is not read (only what nova.conf and
 pci_devices imply).
 """
 
+import dataclasses
 import json
 import typing
 
@@ -220,3 +221,54 @@ def _unplaceable(inventory, specs, entries) -> str | None:
     return (f"it asks placement for {wants}, which no device's provider "
             f"has (device_spec gives: "
             f"{', '.join(sorted(offered)) or 'nothing reported'})")
+
+
+# --- what placement holds, against pci_devices ---------------------------
+#
+# Nova's side of this is nova/compute/pci_placement_translator.py: with
+# [pci] report_in_placement on, every type-PCI/type-PF device (and each PF
+# whose VFs are tracked) becomes a child provider of the compute node's root
+# provider, named "<hypervisor_hostname>_<ADDRESS upper-cased>", with one
+# resource class whose total is the number of tracked devices on it and the
+# traits COMPUTE_MANAGED_PCI_DEVICE, OWNER_NOVA and the device_spec's.
+
+MANAGED_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
+OWNER_TRAIT = 'OWNER_NOVA'
+
+
+@dataclasses.dataclass(frozen=True)
+class Provider:
+    """One resource provider as placement (or an export) gives it."""
+
+    uuid: str
+    name: str
+    parent_uuid: str | None = None
+    root_uuid: str | None = None
+    inventories: dict = dataclasses.field(default_factory=dict)
+    traits: frozenset | None = None     # None: not read (export lacks it)
+    usages: dict | None = None          # None: not read
+
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    """One live pci_devices row, as far as placement cares."""
+
+    address: str
+    vendor_id: str
+    product_id: str
+    dev_type: str
+    status: str
+    parent_addr: str | None = None
+    instance_uuid: str | None = None
+
+
+@dataclasses.dataclass
+class NodeView:
+    """One compute node: its tree in placement beside its pci_devices."""
+
+    host: str
+    hypervisor_hostname: str
+    root_uuid: str
+    providers: list                 # Provider, the whole in_tree listing
+    devices: list                   # Device
+    entries: list | None = None     # device_spec of its nova.conf, if known
