@@ -28,6 +28,8 @@ from keystoneauth1 import session
 from keystoneauth1 import token_endpoint
 import testtools
 
+from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import placement as pci_placement
 from gpupassthrough_osc.sources import placement
 from tests.functional import mariadb
 from tests.functional import placementserver
@@ -56,14 +58,21 @@ class PlacementTestCase(testtools.TestCase):
         cls.placement.stop()
         super().tearDownClass()
 
-    def host1(self, a40_total=1, traits=NOVA_TRAITS):
-        """host1 as nova-compute reports it: an A40 PF provider."""
+    def host1(self, a40_total=1, traits=NOVA_TRAITS, rc=A40,
+              report=True):
+        """host1 as nova-compute reports it: an A40 PF provider.
+
+        Each test gets its own hypervisor_hostname, the server is shared.
+        """
         p = self.placement
-        root = p.provider(f'host1-{uuid.uuid4().hex[:6]}')
-        name = f'host1_0000:21:00.0-{root[:8]}'
-        rp = p.provider(name, parent=root)
+        self.hostname = f'host1-{uuid.uuid4().hex[:6]}'
+        root = p.provider(self.hostname)
         p.inventory(root, 'VCPU', 16)
-        p.inventory(rp, A40, a40_total)
+        name = f'{self.hostname}_0000:21:00.0'
+        if not report:
+            return root, None, name
+        rp = p.provider(name, parent=root)
+        p.inventory(rp, rc, a40_total)
         p.traits(rp, traits)
         return root, rp, name
 
@@ -142,3 +151,113 @@ class TestReader(PlacementTestCase):
         self.assertIn(f'placement API {url}/resource_providers: '
                       f'unreachable:', str(exc))
         self.assertNotIn('\n', str(exc))
+
+
+def a40(address='0000:21:00.0', status='available', instance=None):
+    return pci_placement.Device(address, '10de', '2235', 'type-PF', status,
+                                instance_uuid=instance)
+
+
+class TestRules(PlacementTestCase):
+    """Each rule fires on what placement really holds, and stays quiet."""
+
+    def findings(self, root, devices, entries=None):
+        tree = reader_for(self.placement.url).tree(root)
+        view = pci_placement.NodeView(
+            'host1', self.hostname, root, tree, devices,
+            entries if entries is not None else [
+                {'vendor_id': '10de', 'product_id': '2235'}])
+        inventory = audit.Inventory(confs=[], providers=[view])
+        return [(f.code, f.subject) for f in audit.run(inventory)
+                if f.code.startswith('PLACEMENT_')]
+
+    def test_as_nova_reports_it_is_quiet(self):
+        root, rp, _name = self.host1()
+        self.placement.allocate(str(uuid.uuid4()), {rp: {A40: 1}})
+        self.assertEqual([], self.findings(
+            root, [a40(status='allocated', instance='i-1')]))
+
+    def test_reporting_off(self):
+        root, _rp, name = self.host1(report=False)
+        self.assertEqual([('PLACEMENT_DEVICE_NO_PROVIDER', 'host1')],
+                         self.findings(root, [a40()]))
+
+    def test_second_device_not_reported(self):
+        root, _rp, _name = self.host1()
+        self.assertEqual([('PLACEMENT_DEVICE_NO_PROVIDER', 'host1')],
+                         self.findings(root, [a40(),
+                                              a40('0000:e1:00.0')]))
+
+    def test_neutron_device_is_not_expected(self):
+        root, _rp, _name = self.host1(report=False)
+        self.assertEqual([], self.findings(root, [a40()], entries=[
+            {'vendor_id': '10de', 'physical_network': 'physnet1'}]))
+
+    def test_inventory_total_differs(self):
+        root, _rp, name = self.host1(a40_total=2)
+        self.assertEqual([('PLACEMENT_INVENTORY_MISMATCH', f'host1 {name}')],
+                         self.findings(root, [a40()]))
+
+    def test_removed_device_is_not_counted(self):
+        root, _rp, name = self.host1()
+        self.assertEqual([], self.findings(
+            root, [a40(), a40(status='removed')]))
+
+    def test_resource_class_differs_from_device_spec(self):
+        root, _rp, name = self.host1()
+        self.assertEqual(
+            [('PLACEMENT_RESOURCE_CLASS_MISMATCH', f'host1 {name}')],
+            self.findings(root, [a40()], entries=[
+                {'vendor_id': '10de', 'product_id': '2235',
+                 'resource_class': 'gpu_a40'}]))
+
+    def test_custom_resource_class_as_nova_reports_it(self):
+        root, _rp, name = self.host1(rc='CUSTOM_GPU_A40', traits={
+            *NOVA_TRAITS, 'CUSTOM_BIG'})
+        self.assertEqual([], self.findings(root, [a40()], entries=[
+            {'vendor_id': '10de', 'product_id': '2235',
+             'resource_class': 'gpu_a40', 'traits': 'big'}]))
+
+    def test_owner_nova_missing(self):
+        root, _rp, name = self.host1(traits={'COMPUTE_MANAGED_PCI_DEVICE'})
+        self.assertEqual([('PLACEMENT_TRAITS_MISSING', f'host1 {name}')],
+                         self.findings(root, [a40()]))
+
+    def test_device_spec_trait_missing(self):
+        root, _rp, name = self.host1()
+        self.assertEqual([('PLACEMENT_TRAITS_MISSING', f'host1 {name}')],
+                         self.findings(root, [a40()], entries=[
+                             {'vendor_id': '10de', 'product_id': '2235',
+                              'traits': 'big'}]))
+
+    def test_usage_without_allocated_device(self):
+        root, rp, name = self.host1()
+        self.placement.allocate(str(uuid.uuid4()), {rp: {A40: 1}})
+        self.assertEqual(
+            [('PLACEMENT_USAGE_WITHOUT_DEVICE', f'host1 {name}')],
+            self.findings(root, [a40()]))
+
+    def test_allocated_device_without_usage(self):
+        root, _rp, name = self.host1()
+        self.assertEqual(
+            [('PLACEMENT_DEVICE_NOT_ALLOCATED', f'host1 {name}')],
+            self.findings(root, [a40(status='allocated', instance='i-1')]))
+
+    def test_vfs_count_on_their_pf_provider(self):
+        p = self.placement
+        self.hostname = f'host2-{uuid.uuid4().hex[:6]}'
+        root = p.provider(self.hostname)
+        rp = p.provider(f'{self.hostname}_0000:81:00.0', parent=root)
+        p.inventory(rp, 'CUSTOM_PCI_10DE_2236', 2)
+        p.traits(rp, NOVA_TRAITS)
+        vfs = [pci_placement.Device(f'0000:81:00.{i}', '10de', '2236',
+                                    'type-VF', 'available',
+                                    parent_addr='0000:81:00.0')
+               for i in (4, 5)]
+        self.assertEqual([], self.findings(root, vfs, entries=[
+            {'vendor_id': '10de', 'product_id': '2236'}]))
+        self.assertEqual(
+            [('PLACEMENT_INVENTORY_MISMATCH',
+              f'host1 {self.hostname}_0000:81:00.0')],
+            self.findings(root, vfs[:1], entries=[
+                {'vendor_id': '10de', 'product_id': '2236'}]))
