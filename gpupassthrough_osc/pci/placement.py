@@ -305,6 +305,11 @@ def reported_devices(view: NodeView) -> dict[str, list]:
     return reported
 
 
+def reporting_entries(confs: list) -> list[dict] | None:
+    """device_spec of the nova.conf(s) with report_in_placement, or None."""
+    return _compute_entries(confs)
+
+
 def _views(inventory: 'audit.Inventory') -> list:
     return inventory.providers or []
 

@@ -180,6 +180,12 @@ def connect(options: typing.Any, config: dict,
 
     try:
         return Reader(compute.connect(options, config).placement, timeout)
+    except (ksa.DiscoveryFailure, ksa.EndpointNotFound,
+            ksa.ConnectFailure, ksa.ConnectTimeout) as exc:
+        # the proxy discovers placement's version document when created
+        raise PlacementApiError(
+            f'placement API: unreachable or not in the catalog: '
+            f'{_one_line(exc)}') from exc
     except (ksa.ClientException, sdk_exceptions.SDKException) as exc:
         raise PlacementAuthError(
             f'placement API: cannot use the cloud credentials: '
@@ -267,3 +273,50 @@ def read_export(path: str) -> dict:
                     usages.get(uuid))))
         trees[root] = providers
     return trees
+
+
+# --- one view per compute node -------------------------------------------
+
+def _device(row: dict) -> placement.Device:
+    return placement.Device(
+        address=str(row['address']).lower(),
+        vendor_id=str(row['vendor_id']).lower(),
+        product_id=str(row['product_id']).lower(),
+        dev_type=row['dev_type'], status=row['status'],
+        parent_addr=(str(row['parent_addr']).lower()
+                     if row.get('parent_addr') not in (None, '', 'NULL')
+                     else None),
+        instance_uuid=row.get('instance_uuid') or None)
+
+
+def node_views(nodes: list, devices: typing.Iterable, trees: dict,
+               entries: list | None) -> tuple[list, list]:
+    """(NodeViews, notes): each node with devices beside its tree.
+
+    ``nodes``: dicts with cell, id, uuid, host, hypervisor_hostname (live
+    compute_nodes rows); ``devices``: pci_devices rows (dicts with cell
+    and compute_node_id); ``trees``: {root uuid: [Provider]}.
+    """
+    by_node: dict = {}
+    for row in devices:
+        key = (row.get('cell') or '', int(row['compute_node_id']))
+        by_node.setdefault(key, []).append(_device(row))
+    views, unread = [], []
+    for node in nodes:
+        rows = by_node.get((node.get('cell') or '', int(node['id'])))
+        if not rows:
+            continue
+        host = node.get('host') or node.get('hypervisor_hostname')
+        if node['uuid'] not in trees:
+            unread.append(host)
+            continue
+        views.append(placement.NodeView(
+            host=host, hypervisor_hostname=node['hypervisor_hostname'],
+            root_uuid=node['uuid'], providers=trees[node['uuid']],
+            devices=rows, entries=entries))
+    notes = []
+    if unread:
+        notes.append(f"placement: no provider tree read for "
+                     f"{', '.join(sorted(unread))} (not in the export): "
+                     f"their placement checks skipped")
+    return views, notes

@@ -19,6 +19,8 @@ what nova-compute reports for a scenario; the reader reads it back and
 the rules compare it with pci_devices rows.
 """
 
+import json
+import os
 import socket
 import threading
 import uuid
@@ -31,6 +33,7 @@ import testtools
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import placement as pci_placement
 from gpupassthrough_osc.sources import placement
+from tests.functional import base
 from tests.functional import mariadb
 from tests.functional import placementserver
 
@@ -261,3 +264,105 @@ class TestRules(PlacementTestCase):
               f'host1 {self.hostname}_0000:81:00.0')],
             self.findings(root, vfs[:1], entries=[
                 {'vendor_id': '10de', 'product_id': '2236'}]))
+
+
+NOVA_CONF = """[pci]
+report_in_placement = True
+device_spec = {"vendor_id": "10de", "product_id": "2235"}
+alias = {"name": "a40", "vendor_id": "10de", "product_id": "2235", \
+"device_type": "type-PF"}
+[filter_scheduler]
+pci_in_placement = True
+"""
+
+
+class TestAuditCommand(PlacementTestCase, base.OpenStackTestCase):
+    """`openstack gpu device audit` reads placement (API or export)."""
+
+    def files(self, root):
+        tmp = self.useFixture(base.fixtures_tempdir()).path
+        paths = {}
+        for name, data in (
+                ('nova.conf', NOVA_CONF),
+                ('pci_devices.json', json.dumps([{
+                    'compute_node_id': 1, 'address': '0000:21:00.0',
+                    'vendor_id': '10de', 'product_id': '2235',
+                    'dev_type': 'type-PF', 'status': 'available',
+                    'numa_node': 0, 'deleted': 0,
+                    'instance_uuid': None, 'parent_addr': None}])),
+                ('flavors.json', '[]'),
+                ('compute_nodes.json', json.dumps([{
+                    'id': 1, 'uuid': root, 'host': 'host1',
+                    'hypervisor_hostname': self.hostname, 'deleted': 0}]))):
+            paths[name] = os.path.join(tmp, name)
+            with open(paths[name], 'w') as f:
+                f.write(data)
+        return tmp, paths
+
+    def audit(self, paths, *extra, env=None):
+        return self.openstack(
+            'gpu', 'device', 'audit', '--nova-conf', paths['nova.conf'],
+            '--pci-devices', paths['pci_devices.json'], '--compute-nodes',
+            paths['compute_nodes.json'], '--flavors',
+            paths['flavors.json'], '-f', 'json', '--fail-on',
+            'never', *extra, env=env)
+
+    def codes(self, result):
+        self.assertEqual(0, result.rc, result.stderr)
+        return sorted((r['Code'], r['Subject']) for r in result.json()
+                      if r['Code'].startswith('PLACEMENT_'))
+
+    def token_env(self, url, token=placementserver.TOKEN):
+        """A clouds.yaml whose token placement's noauth2 accepts."""
+        path = os.path.join(self.useFixture(base.fixtures_tempdir()).path,
+                            'clouds.yaml')
+        with open(path, 'w') as f:
+            json.dump({'clouds': {'p': {'auth_type': 'admin_token', 'auth': {
+                'endpoint': url, 'token': token}}}}, f)
+        return {'OS_CLIENT_CONFIG_FILE': path, 'OS_CLOUD': 'p'}
+
+    def test_live_placement_missing_owner_nova(self):
+        root, _rp, name = self.host1(traits={'COMPUTE_MANAGED_PCI_DEVICE'})
+        _tmp, paths = self.files(root)
+        self.assertEqual(
+            [('PLACEMENT_TRAITS_MISSING', f'host1 {name}')],
+            self.codes(self.audit(paths,
+                                  env=self.token_env(self.placement.url))))
+
+    def test_live_placement_unreachable_is_a_note(self):
+        root, _rp, _name = self.host1()
+        _tmp, paths = self.files(root)
+        url = f'http://127.0.0.1:{mariadb._free_port()}'
+        result = self.audit(paths, env=self.token_env(url))
+        self.assertEqual([], self.codes(result))
+        notes = [r['Message'] for r in result.json() if r['Code'] == 'NOTE']
+        self.assertTrue(any('placement checks skipped: placement API' in n and
+                            'unreachable' in n and url in n
+                            for n in notes), notes)
+
+    def test_live_placement_403_is_one_line_error(self):
+        root, _rp, _name = self.host1()
+        _tmp, paths = self.files(root)
+        env = self.token_env(self.placement.url, 'nobody')
+        self.assertCleanError(self.audit(paths, env=env), 'HTTP 403')
+
+    def test_export_reporting_off(self):
+        root, _rp, _name = self.host1(report=False)
+        tmp, paths = self.files(root)
+        export = os.path.join(tmp, 'placement.json')
+        reader = reader_for(self.placement.url)
+        with open(export, 'w') as f:
+            json.dump({root: {'providers': reader.get(
+                f'/resource_providers?in_tree={root}')[
+                    'resource_providers']}}, f)
+        self.assertEqual(
+            [('PLACEMENT_DEVICE_NO_PROVIDER', 'host1')],
+            self.codes(self.audit(paths, '--placement-providers', export)))
+
+    def test_without_credentials_or_export_a_note(self):
+        root, _rp, _name = self.host1()
+        _tmp, paths = self.files(root)
+        result = self.audit(paths)
+        self.assertEqual([], self.codes(result))
+        self.assertTrue(any('--placement-providers' in r['Message']
+                            for r in result.json() if r['Code'] == 'NOTE'))
