@@ -35,6 +35,7 @@ from gpupassthrough_osc.pci import placement as pci_placement
 from gpupassthrough_osc.sources import placement
 from tests.functional import base
 from tests.functional import mariadb
+from tests.functional import novadata
 from tests.functional import placementserver
 
 A40 = 'CUSTOM_PCI_10DE_2235'
@@ -366,3 +367,36 @@ class TestAuditCommand(PlacementTestCase, base.OpenStackTestCase):
         self.assertEqual([], self.codes(result))
         self.assertTrue(any('--placement-providers' in r['Message']
                             for r in result.json() if r['Code'] == 'NOTE'))
+
+    def test_cell_database_and_live_placement(self):
+        """Node uuids and devices from a cell DB (SELECT grants only)."""
+        cell = novadata.Cell(mariadb.server())
+        host = f'db-{uuid.uuid4().hex[:6]}'
+        node_id = cell.add_node(host)
+        with mariadb.server().root(cell.database) as cur:
+            cur.execute('SELECT uuid, hypervisor_hostname FROM '
+                        'compute_nodes WHERE id = %s', (node_id,))
+            root, hostname = cur.fetchone()
+        cell.add_device(node_id, '0000:21:00.0', '10de', '2235', 'type-PF',
+                        status='allocated',
+                        instance_uuid=cell.add_instance(host))
+        cell.add_device(node_id, '0000:e1:00.0', '10de', '2235', 'type-PF')
+        p = self.placement
+        p.provider(hostname, rp_uuid=root)
+        rp = p.provider(f'{hostname}_0000:21:00.0', parent=root)
+        p.inventory(rp, A40, 1)
+        p.traits(rp, NOVA_TRAITS)
+        self.hostname = hostname
+        _tmp, paths = self.files(root)
+        reader_url = cell.url(user='reader',
+                              password=mariadb.READER_PASSWORD)
+        result = self.openstack(
+            'gpu', 'device', 'audit', '--nova-conf', paths['nova.conf'],
+            '--db-connection', reader_url, '--flavors',
+            paths['flavors.json'], '-f', 'json', '--fail-on', 'never',
+            env=self.token_env(p.url))
+        self.assertEqual(
+            [('PLACEMENT_DEVICE_NOT_ALLOCATED',
+              f'{host} {hostname}_0000:21:00.0'),
+             ('PLACEMENT_DEVICE_NO_PROVIDER', host)],
+            self.codes(result))
