@@ -349,6 +349,14 @@ class Sources:
         views, notes = placement_source.node_views(nodes, devices, trees,
                                                    entries)
         self.notes.extend(notes)
+        if not path:
+            try:
+                for view in views:
+                    view.allocations = {
+                        uuid: reader.allocations(uuid)
+                        for uuid in pci_placement.unallocated_holders(view)}
+            except placement_source.PlacementApiError as exc:
+                self.notes.append(f'placement allocations not read: {exc}')
         return views
 
     def _placement_nodes(self):

@@ -273,6 +273,9 @@ class NodeView:
     providers: list                 # Provider, the whole in_tree listing
     devices: list                   # Device
     entries: list | None = None     # device_spec of its nova.conf, if known
+    # {instance uuid: {provider uuid: {resource class: amount}}}, read for
+    # the holders of devices placement shows free (None: not read)
+    allocations: dict | None = None
 
 
 CHILD_TYPES = ('type-VF', 'type-VDPA')
@@ -326,6 +329,49 @@ def _reported_providers(inventory: 'audit.Inventory'):
             provider = _pci_provider(view, name)
             if provider is not None:
                 yield view, name, devices, provider
+
+
+def unallocated_holders(view: NodeView) -> list[str]:
+    """Instances holding devices on a provider whose usage is lower.
+
+    The consumers whose placement allocations say why (read with
+    ``GET /allocations/<instance uuid>``).
+    """
+    holders = set()
+    for name, devices in reported_devices(view).items():
+        provider = _pci_provider(view, name)
+        if provider is None or provider.usages is None:
+            continue
+        held = [d for d in devices if d.status in pci_pools.USED_STATUSES]
+        if sum(provider.usages.values()) < len(held):
+            holders.update(d.instance_uuid for d in held if d.instance_uuid)
+    return sorted(holders)
+
+
+def _heal_fix(view: NodeView, held: list) -> str:
+    """What heals a device nova handed out without a placement usage.
+
+    nova-compute heals only inside an instance's existing allocation on
+    its tree; a consumer with none there is skipped (the translator's
+    comment points to ``nova-manage placement heal_allocations``).
+    """
+    generic = ('nova-compute heals this on its next update when the '
+               'instance has an allocation on this host; otherwise '
+               'nova-manage placement heal_allocations')
+    if view.allocations is None:
+        return generic
+    tree = {p.uuid for p in view.providers}
+    allocations = view.allocations
+    orphans = sorted({d.instance_uuid for d in held if d.instance_uuid and
+                      tree.isdisjoint(allocations.get(d.instance_uuid) or {})})
+    if not orphans:
+        return ('the instances have allocations on this host, so '
+                'nova-compute heals the PCI amount on its next update: '
+                'restart it if it does not')
+    return (f"{', '.join(orphans)} ha{'s' if len(orphans) == 1 else 've'} "
+            f"no allocation on this host, which nova-compute never heals: "
+            f"nova-manage placement heal_allocations --instance "
+            f"{orphans[0]}")
 
 
 def _devices_text(devices: list, limit: int = 3) -> str:
@@ -505,7 +551,5 @@ def usage_mismatches(inventory: 'audit.Inventory') -> list:
                     f'(instances {holders}) but placement shows usage '
                     f'{used}: placement offers a device the compute '
                     f'claim then refuses ("Claim pci failed", reschedule)',
-                    'nova-compute heals this on its next update when the '
-                    'instance has an allocation on this host; otherwise '
-                    'nova-manage placement heal_allocations'))
+                    _heal_fix(view, held)))
     return findings

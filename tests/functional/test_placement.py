@@ -377,9 +377,9 @@ class TestAuditCommand(PlacementTestCase, base.OpenStackTestCase):
             cur.execute('SELECT uuid, hypervisor_hostname FROM '
                         'compute_nodes WHERE id = %s', (node_id,))
             root, hostname = cur.fetchone()
+        instance = cell.add_instance(host)
         cell.add_device(node_id, '0000:21:00.0', '10de', '2235', 'type-PF',
-                        status='allocated',
-                        instance_uuid=cell.add_instance(host))
+                        status='allocated', instance_uuid=instance)
         cell.add_device(node_id, '0000:e1:00.0', '10de', '2235', 'type-PF')
         p = self.placement
         p.provider(hostname, rp_uuid=root)
@@ -395,6 +395,10 @@ class TestAuditCommand(PlacementTestCase, base.OpenStackTestCase):
             '--db-connection', reader_url, '--flavors',
             paths['flavors.json'], '-f', 'json', '--fail-on', 'never',
             env=self.token_env(p.url))
+        fix, = [r['Fix'] for r in result.json()
+                if r['Code'] == 'PLACEMENT_DEVICE_NOT_ALLOCATED']
+        self.assertIn(f'{instance} has no allocation on this host', fix)
+        self.assertIn(f'heal_allocations --instance {instance}', fix)
         self.assertEqual(
             [('PLACEMENT_DEVICE_NOT_ALLOCATED',
               f'{host} {hostname}_0000:21:00.0'),

@@ -181,3 +181,32 @@ class TestPlacementView(testtools.TestCase):
         self.assertIn('host1_0000:21:00.0', finding.message)
         self.assertIn('0000:21:00.0 (10de:2235 type-PF)', finding.message)
         self.assertIn('report_in_placement is off', finding.message)
+
+
+class TestHealFix(testtools.TestCase):
+    """What PLACEMENT_DEVICE_NOT_ALLOCATED says heals it."""
+
+    def _fix(self, allocations):
+        rp = placement.Provider('rp', 'host1_0000:21:00.0', 'root', 'root',
+                                {'CUSTOM_PCI_10DE_2235': {'total': 1}},
+                                usages={'CUSTOM_PCI_10DE_2235': 0})
+        root = placement.Provider('root', 'host1')
+        view = _view([root, rp], [dataclasses.replace(
+            A40, status='allocated', instance_uuid='i-1')])
+        self.assertEqual(['i-1'], placement.unallocated_holders(view))
+        view.allocations = allocations
+        finding, = placement.usage_mismatches(audit.Inventory(
+            confs=[], providers=[view]))
+        return finding.fix
+
+    def test_allocation_elsewhere_is_not_healed(self):
+        fix = self._fix({'i-1': {'other-root': {'VCPU': 1}}})
+        self.assertIn('i-1 has no allocation on this host', fix)
+
+    def test_allocation_on_this_host_is_healed(self):
+        self.assertIn('nova-compute heals', self._fix(
+            {'i-1': {'root': {'VCPU': 1}}}))
+
+    def test_not_read(self):
+        self.assertIn('otherwise nova-manage placement heal_allocations',
+                      self._fix(None))
