@@ -57,7 +57,7 @@ DB_TIMEOUT_CLOUD_KEY = 'gpu_db_timeout_seconds'
 SecretUrl = dburl.SecretUrl
 
 
-def add_source_options(parser, flavors=True):
+def add_source_options(parser, flavors=True, placement=False):
     common.add_nova_conf_option(parser)
     db = parser.add_argument_group(
         'nova database (read-only; SELECT grants are enough)')
@@ -97,12 +97,13 @@ def add_source_options(parser, flavors=True):
     offline.add_argument(
         '--compute-nodes', metavar='<file>',
         help="compute_nodes export (\\G or -B) for host names")
-    offline.add_argument(
-        '--placement-providers', metavar='<file>',
-        help=('placement export (JSON keyed by compute node uuid; see '
-              'doc/source/cli/device.rst) instead of reading placement '
-              'with the cloud credentials. Read only when a --nova-conf '
-              'sets [pci] report_in_placement.'))
+    if placement:
+        offline.add_argument(
+            '--placement-providers', metavar='<file>',
+            help=('placement export (JSON keyed by compute node uuid; '
+                  'see doc/source/cli/device.rst) instead of reading '
+                  'placement with the cloud credentials. Read only when a '
+                  '--nova-conf sets [pci] report_in_placement.'))
     if flavors:
         offline.add_argument(
             '--flavors', metavar='<file>',
@@ -393,10 +394,11 @@ class Sources:
                    for d in novadb.devices(name, url, {})]
         return nodes, devices
 
-    def inventory(self):
+    def inventory(self, placement=False):
+        """What the rules read; placement only when asked (the audit)."""
         pools, nodes, leaks = self.device_data()
         flavors = self.flavors()
-        providers = self.placement_views()
+        providers = self.placement_views() if placement else None
         return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
                                leaks=leaks, flavors=flavors,
                                providers=providers, notes=list(self.notes))

@@ -184,3 +184,28 @@ class TestExport(testtools.TestCase):
         exc = self.assertRaises(placement.PlacementExportError,
                                 placement.read_export, '/nonexistent.json')
         self.assertIn('/nonexistent.json: cannot read', str(exc))
+
+
+class TestConnect(testtools.TestCase):
+    """The proxy discovers placement when created; keystone may refuse."""
+
+    def _connect(self, error):
+        connection = mock.MagicMock()
+        type(connection).placement = mock.PropertyMock(side_effect=error)
+        with mock.patch('gpupassthrough_osc.sources.compute.connect',
+                        autospec=True, return_value=connection):
+            return placement.connect(mock.sentinel.options, {})
+
+    def test_discovery_failure_is_unreachable(self):
+        exc = self.assertRaises(
+            placement.PlacementApiError, self._connect,
+            ksa.DiscoveryFailure(f'Unable to find a version discovery '
+                                 f'document at {URL}'))
+        self.assertIn(f'unreachable or not in the catalog: Unable to find '
+                      f'a version discovery document at {URL}', str(exc))
+
+    def test_keystone_refuses(self):
+        exc = self.assertRaises(placement.PlacementAuthError, self._connect,
+                                ksa.Unauthorized('bad password'))
+        self.assertIn('cannot use the cloud credentials: bad password',
+                      str(exc))
