@@ -38,14 +38,14 @@ class AuditDevice(common.ApiTimeout, common.FailOn, command.Lister):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        inventory.add_source_options(parser)
+        inventory.add_source_options(parser, placement=True)
         common.add_fail_on_option(parser)
         return parser
 
     @common.maps_errors
     def take_action(self, parsed_args):
         sources = inventory.Sources(self.app, parsed_args)
-        findings = audit.run(sources.inventory())
+        findings = audit.run(sources.inventory(placement=True))
         worst = audit.worst(findings)
         self.fail_if(parsed_args, audit.SEVERITY_RANK.get(worst))
         columns = ('Severity', 'Code', 'Subject', 'Message', 'Fix')

@@ -30,6 +30,7 @@ from osc_lib import exceptions
 
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import placement as pci_placement
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import compute as compute_api
@@ -37,6 +38,7 @@ from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import novaconf
 from gpupassthrough_osc.sources import novadb
+from gpupassthrough_osc.sources import placement as placement_source
 
 LOG = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ DB_TIMEOUT_CLOUD_KEY = 'gpu_db_timeout_seconds'
 SecretUrl = dburl.SecretUrl
 
 
-def add_source_options(parser, flavors=True):
+def add_source_options(parser, flavors=True, placement=False):
     common.add_nova_conf_option(parser)
     db = parser.add_argument_group(
         'nova database (read-only; SELECT grants are enough)')
@@ -97,6 +99,13 @@ def add_source_options(parser, flavors=True):
         '--compute-nodes', metavar='<file>',
         help="compute_nodes export (\\G or -B) for host names and, "
              "with its numa_topology column, the NUMA fit")
+    if placement:
+        offline.add_argument(
+            '--placement-providers', metavar='<file>',
+            help=('placement export (JSON keyed by compute node uuid; '
+                  'see doc/source/cli/device.rst) instead of reading '
+                  'placement with the cloud credentials. Read only when a '
+                  '--nova-conf sets [pci] report_in_placement.'))
     if flavors:
         offline.add_argument(
             '--flavors', metavar='<file>',
@@ -306,12 +315,101 @@ class Sources:
                     self.app.options,
                     self.app.client_manager.get_configuration())]
 
-    def inventory(self):
+    def placement_views(self):
+        """pci.placement.NodeView per compute node with devices, or None.
+
+        Read only when a nova.conf sets [pci] report_in_placement and
+        either --placement-providers or cloud credentials are given; a
+        cloud that refuses the credentials is an error
+        (PlacementAuthError), one that cannot be read skips the checks
+        with a note.
+        """
+        path = getattr(self.args, 'placement_providers', None)
+        entries = pci_placement.reporting_entries(self.confs)
+        if entries is None:
+            if path:
+                self.notes.append('--placement-providers ignored: no '
+                                  'nova.conf given sets [pci] '
+                                  'report_in_placement')
+            return None
+        if not path and not self.cloud_configured():
+            self.notes.append(
+                '[pci] report_in_placement is on but neither cloud '
+                'credentials nor --placement-providers FILE are given: '
+                'placement providers not checked against pci_devices')
+            return None
+        nodes, devices = self._placement_nodes()
+        if nodes is None:
+            return None
+        if path:
+            trees = placement_source.read_export(path)
+        else:
+            try:
+                reader = placement_source.connect(
+                    self.app.options,
+                    self.app.client_manager.get_configuration())
+                wanted = {(d['cell'], d['compute_node_id'])
+                          for d in devices}
+                trees = {n['uuid']: reader.tree(n['uuid']) for n in nodes
+                         if (n['cell'], n['id']) in wanted}
+            except placement_source.PlacementApiError as exc:
+                self.notes.append(f'placement checks skipped: {exc}')
+                return None
+        views, notes = placement_source.node_views(nodes, devices, trees,
+                                                   entries)
+        self.notes.extend(notes)
+        if not path:
+            try:
+                for view in views:
+                    view.allocations = {
+                        uuid: reader.allocations(uuid)
+                        for uuid in pci_placement.unallocated_holders(view)}
+            except placement_source.PlacementApiError as exc:
+                self.notes.append(f'placement allocations not read: {exc}')
+        return views
+
+    def _placement_nodes(self):
+        """(compute node dicts with uuid, device row dicts) or (None, None).
+
+        From the cells' databases, or from --pci-devices with a
+        --compute-nodes export that has a uuid column.
+        """
+        if self.args.pci_devices:
+            rows = (exports.read_rows(self.args.compute_nodes)
+                    if self.args.compute_nodes else [])
+            devices = _device_files(self.args.pci_devices)
+            cells = {d['cell'] for d in devices}
+            cell = cells.pop() if len(cells) == 1 else ''
+            nodes = [dict(r, cell=cell, id=int(r['id'])) for r in rows
+                     if r.get('uuid') and r.get('hypervisor_hostname') and
+                     not int(r.get('deleted') or 0)]
+            if not nodes:
+                self.notes.append(
+                    'placement checks need the compute nodes\' uuid and '
+                    'hypervisor_hostname: give --compute-nodes with those '
+                    'columns')
+                return None, None
+            return nodes, [dict(d, compute_node_id=int(d['compute_node_id']))
+                           for d in devices]
+        cells = self.cells()
+        if not cells:
+            self.notes.append('placement checks need pci_devices: give a '
+                              'nova database or --pci-devices')
+            return None, None
+        nodes = [n for name, url in cells
+                 for n in novadb.placement_nodes(name, url)]
+        devices = [d for name, url in cells
+                   for d in novadb.devices(name, url, {})]
+        return nodes, devices
+
+    def inventory(self, placement=False):
+        """What the rules read; placement only when asked (the audit)."""
         flavors = self.flavors()
         # NUMA cells matter only to flavors with a guest NUMA topology
         with_numa = any(scheduler.has_guest_numa_topology(f.specs)
                         for f in flavors or ())
         pools, nodes, leaks = self.device_data(with_numa=with_numa)
+        providers = self.placement_views() if placement else None
         return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
                                leaks=leaks, flavors=flavors,
-                               notes=list(self.notes))
+                               providers=providers, notes=list(self.notes))

@@ -91,6 +91,7 @@ class Inventory:
     nodes: dict = dataclasses.field(default_factory=dict)
     leaks: list | None = None
     flavors: list | None = None
+    providers: list | None = None   # pci.placement.NodeView, per node
     notes: list = dataclasses.field(default_factory=list)
     _alias_configs: list | None = dataclasses.field(
         default=None, init=False, repr=False, compare=False)
@@ -710,6 +711,10 @@ RULES = (
     scheduler.numa_flavors_not_filtered,
     scheduler.scheduler_conf_assumed,
     placement.flavors_without_candidates,
+    placement.devices_without_provider,
+    placement.inventory_mismatches,
+    placement.providers_missing_traits,
+    placement.usage_mismatches,
 )
 
 

@@ -32,12 +32,14 @@ the live placement inventory is not read (only what nova.conf and
 pci_devices imply).
 """
 
+import dataclasses
 import json
 import typing
 
 import os_resource_classes
 import os_traits
 
+from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.pci import scheduler
 
@@ -220,3 +222,334 @@ def _unplaceable(inventory, specs, entries) -> str | None:
     return (f"it asks placement for {wants}, which no device's provider "
             f"has (device_spec gives: "
             f"{', '.join(sorted(offered)) or 'nothing reported'})")
+
+
+# --- what placement holds, against pci_devices ---------------------------
+#
+# Nova's side of this is nova/compute/pci_placement_translator.py: with
+# [pci] report_in_placement on, every type-PCI/type-PF device (and each PF
+# whose VFs are tracked) becomes a child provider of the compute node's root
+# provider, named "<hypervisor_hostname>_<ADDRESS upper-cased>", with one
+# resource class whose total is the number of tracked devices on it and the
+# traits COMPUTE_MANAGED_PCI_DEVICE, OWNER_NOVA and the device_spec's.
+
+MANAGED_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
+OWNER_TRAIT = 'OWNER_NOVA'
+
+
+@dataclasses.dataclass(frozen=True)
+class Provider:
+    """One resource provider as placement (or an export) gives it."""
+
+    uuid: str
+    name: str
+    parent_uuid: str | None = None
+    root_uuid: str | None = None
+    inventories: dict = dataclasses.field(default_factory=dict)
+    traits: frozenset | None = None     # None: not read (export lacks it)
+    usages: dict | None = None          # None: not read
+
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    """One live pci_devices row, as far as placement cares."""
+
+    address: str
+    vendor_id: str
+    product_id: str
+    dev_type: str
+    status: str
+    parent_addr: str | None = None
+    instance_uuid: str | None = None
+
+
+@dataclasses.dataclass
+class NodeView:
+    """One compute node: its tree in placement beside its pci_devices."""
+
+    host: str
+    hypervisor_hostname: str
+    root_uuid: str
+    providers: list                 # Provider, the whole in_tree listing
+    devices: list                   # Device
+    entries: list | None = None     # device_spec of its nova.conf, if known
+    # {instance uuid: {provider uuid: {resource class: amount}}}, read for
+    # the holders of devices placement shows free (None: not read)
+    allocations: dict | None = None
+
+
+CHILD_TYPES = ('type-VF', 'type-VDPA')
+
+
+def provider_name(hypervisor_hostname: str, device: Device) -> str:
+    """nova's ``_get_rp_name_for_address``; a VF counts on its PF's RP."""
+    address = device.parent_addr if device.dev_type in CHILD_TYPES and \
+        device.parent_addr else device.address
+    return f'{hypervisor_hostname}_{address.upper()}'
+
+
+def reported_devices(view: NodeView) -> dict[str, list]:
+    """{provider name: [Device]} nova-compute reports for the node.
+
+    Live rows only (``removed`` ones are not counted,
+    ``_get_inventories``); a device whose first device_spec entry has a
+    ``physical_network`` is neutron's and never reported (``_add_dev``).
+    Without the node's device_spec every live row is taken as reported.
+    """
+    reported: dict[str, list] = {}
+    for device in view.devices:
+        if device.status in pci_pools.GONE_STATUSES:
+            continue
+        if view.entries is not None and \
+                provider_of(device, view.entries) is None:
+            continue
+        reported.setdefault(provider_name(view.hypervisor_hostname,
+                                          device), []).append(device)
+    return reported
+
+
+def reporting_entries(confs: list) -> list[dict] | None:
+    """device_spec of the nova.conf(s) with report_in_placement, or None."""
+    return _compute_entries(confs)
+
+
+def _views(inventory: 'audit.Inventory') -> list:
+    return inventory.providers or []
+
+
+def _pci_provider(view: NodeView, name: str) -> Provider | None:
+    return next((p for p in view.providers
+                 if p.name == name and p.uuid != view.root_uuid), None)
+
+
+def _reported_providers(inventory: 'audit.Inventory'):
+    """(view, provider name, [Device], Provider) of each reported PCI RP."""
+    for view in _views(inventory):
+        for name, devices in sorted(reported_devices(view).items()):
+            provider = _pci_provider(view, name)
+            if provider is not None:
+                yield view, name, devices, provider
+
+
+def unallocated_holders(view: NodeView) -> list[str]:
+    """Instances holding devices on a provider whose usage is lower.
+
+    The consumers whose placement allocations say why (read with
+    ``GET /allocations/<instance uuid>``).
+    """
+    holders = set()
+    for name, devices in reported_devices(view).items():
+        provider = _pci_provider(view, name)
+        if provider is None or provider.usages is None:
+            continue
+        held = [d for d in devices if d.status in pci_pools.USED_STATUSES]
+        if sum(provider.usages.values()) < len(held):
+            holders.update(d.instance_uuid for d in held if d.instance_uuid)
+    return sorted(holders)
+
+
+def _heal_fix(view: NodeView, held: list) -> str:
+    """What heals a device nova handed out without a placement usage.
+
+    nova-compute heals only inside an instance's existing allocation on
+    its tree; a consumer with none there is skipped (the translator's
+    comment points to ``nova-manage placement heal_allocations``).
+    """
+    generic = ('nova-compute heals this on its next update when the '
+               'instance has an allocation on this host; otherwise '
+               'nova-manage placement heal_allocations')
+    if view.allocations is None:
+        return generic
+    tree = {p.uuid for p in view.providers}
+    allocations = view.allocations
+    orphans = sorted({d.instance_uuid for d in held if d.instance_uuid and
+                      tree.isdisjoint(allocations.get(d.instance_uuid) or {})})
+    if not orphans:
+        return ('the instances have allocations on this host, so '
+                'nova-compute heals the PCI amount on its next update: '
+                'restart it if it does not')
+    return (f"{', '.join(orphans)} ha{'s' if len(orphans) == 1 else 've'} "
+            f"no allocation on this host, which nova-compute never heals: "
+            f"nova-manage placement heal_allocations --instance "
+            f"{orphans[0]}")
+
+
+def _devices_text(devices: list, limit: int = 3) -> str:
+    shown = ', '.join(f'{d.address} ({d.vendor_id}:{d.product_id} '
+                      f'{d.dev_type})' for d in devices[:limit])
+    more = len(devices) - limit
+    return shown + (f' and {more} more' if more > 0 else '')
+
+
+def devices_without_provider(inventory: 'audit.Inventory') -> list:
+    """PLACEMENT_DEVICE_NO_PROVIDER: a tracked device placement lacks.
+
+    nova/compute/pci_placement_translator.py names one provider per
+    type-PCI/type-PF device (VFs on their PF's); with ``pci_in_placement``
+    a PCI request group can only land on such a provider.
+    """
+    from gpupassthrough_osc.pci import audit
+
+    findings = []
+    for view in _views(inventory):
+        missing = [(name, devices) for name, devices in
+                   sorted(reported_devices(view).items())
+                   if _pci_provider(view, name) is None]
+        if not missing:
+            continue
+        managed = [p for p in view.providers if p.traits is not None and
+                   MANAGED_TRAIT in p.traits]
+        why = ('placement holds no PCI provider at all in its tree: '
+               '[pci] report_in_placement is off on this compute, or '
+               'nova-compute has not reported since it was turned on'
+               if not managed and len(missing) == len(
+                   reported_devices(view)) else
+               'nova-compute did not report them (it logs why: a '
+               'refused device_spec stops it at start-up)')
+        devices = [d for _name, group in missing for d in group]
+        findings.append(audit.Finding(
+            audit.ERROR, 'PLACEMENT_DEVICE_NO_PROVIDER', view.host,
+            f"{view.host}: {len(missing)} provider(s) missing in placement "
+            f"({', '.join(n for n, _ in missing[:3])}"
+            f"{' ...' if len(missing) > 3 else ''}) for device(s) "
+            f"{_devices_text(devices)}; {why}. With [filter_scheduler] "
+            f"pci_in_placement on, no PCI flavor gets an allocation "
+            f"candidate for these devices",
+            'set [pci] report_in_placement = True in this compute\'s '
+            'nova.conf, restart nova-compute and read its log for a '
+            'PlacementPciException'))
+    return findings
+
+
+def _inventory_line(provider: Provider) -> str:
+    return ', '.join(f"{rc} total {inv.get('total')}"
+                     for rc, inv in sorted(provider.inventories.items())
+                     ) or 'no inventory'
+
+
+def inventory_mismatches(inventory: 'audit.Inventory') -> list:
+    """PLACEMENT_INVENTORY_MISMATCH / PLACEMENT_RESOURCE_CLASS_MISMATCH.
+
+    nova's ``_get_inventories``: one resource class per provider, total =
+    the live devices on it; the class is the first matching device_spec
+    entry's (``get_resource_class``), as :func:`provider_of` gives it.
+    """
+    from gpupassthrough_osc.pci import audit
+
+    findings = []
+    for view, name, devices, provider in _reported_providers(inventory):
+        subject = f'{view.host} {name}'
+        expected = provider_of(devices[0], view.entries) \
+            if view.entries is not None else None
+        if expected and set(provider.inventories) != {expected[0]}:
+            findings.append(audit.Finding(
+                audit.ERROR, 'PLACEMENT_RESOURCE_CLASS_MISMATCH',
+                subject,
+                f'{view.host}: provider {name} holds '
+                f'{_inventory_line(provider)} but the device_spec '
+                f'gives its devices resource class {expected[0]}: '
+                f'nova-compute has not reported since device_spec '
+                f'changed, or placement refused the change '
+                f'(InventoryInUse while a device is allocated); '
+                f'aliases asking for {expected[0]} get no candidate '
+                f'here',
+                'restart nova-compute on this host and read its log '
+                'for "Error updating resources" / '
+                'PlacementPciException'))
+            continue
+        totals = [inv.get('total') for inv in
+                  provider.inventories.values()]
+        if totals != [len(devices)]:
+            findings.append(audit.Finding(
+                audit.WARNING, 'PLACEMENT_INVENTORY_MISMATCH', subject,
+                f'{view.host}: provider {name} holds '
+                f'{_inventory_line(provider)} but pci_devices has '
+                f'{len(devices)} live device(s) on it '
+                f'({_devices_text(devices)}): placement and the '
+                f'PCI tracker count different devices, so placement '
+                f'offers candidates the compute claim refuses (or '
+                f'hides devices); nova only raises total to usage '
+                f'for held devices (_adjust_for_removals_and_held_'
+                f'devices)',
+                'restart nova-compute on this host so it reports '
+                'again; if a removed device is still allocated, '
+                'free it first'))
+    return findings
+
+
+def providers_missing_traits(inventory: 'audit.Inventory') -> list:
+    """PLACEMENT_TRAITS_MISSING: nova's traits absent from a PCI provider.
+
+    nova replaces the whole set on each update (``update_traits``): the
+    device_spec's + COMPUTE_MANAGED_PCI_DEVICE + OWNER_NOVA; the
+    scheduler requires OWNER_NOVA once every compute is at service
+    version 73 (``request_filter.owner_nova_filter``).
+    """
+    from gpupassthrough_osc.pci import audit
+
+    findings = []
+    for view, name, devices, provider in _reported_providers(inventory):
+        if provider.traits is not None:
+            expected = {MANAGED_TRAIT, OWNER_TRAIT}
+            if view.entries is not None:
+                spec = provider_of(devices[0], view.entries)
+                expected |= spec[1] if spec else set()
+            missing = sorted(expected - provider.traits)
+            if missing:
+                findings.append(audit.Finding(
+                    audit.ERROR, 'PLACEMENT_TRAITS_MISSING',
+                    f'{view.host} {name}',
+                    f"{view.host}: provider {name} lacks "
+                    f"{', '.join(missing)} (it has "
+                    f"{', '.join(sorted(provider.traits)) or 'no trait'}): "
+                    f"nova-compute sets them on every update, so it has "
+                    f"not run since they were removed; PCI request groups "
+                    f"require OWNER_NOVA and the alias's traits, so this "
+                    f"device gets no allocation candidate",
+                    'restart nova-compute on this host; do not set traits '
+                    'on PCI providers by hand'))
+    return findings
+
+
+def usage_mismatches(inventory: 'audit.Inventory') -> list:
+    """PLACEMENT_USAGE_WITHOUT_DEVICE / PLACEMENT_DEVICE_NOT_ALLOCATED.
+
+    Placement's usage of a PCI provider against the devices pci_devices
+    records as allocated or claimed on it. nova heals a missing or
+    different amount only inside an instance's existing allocation and
+    never removes extra ones (``update_provider_tree_for_pci``).
+    """
+    from gpupassthrough_osc.pci import audit
+
+    findings = []
+    for view, name, devices, provider in _reported_providers(inventory):
+        if provider.usages is not None:
+            used = sum(provider.usages.values())
+            held = [d for d in devices if d.status in pci_pools.USED_STATUSES]
+            subject = f'{view.host} {name}'
+            holders = ', '.join(sorted({d.instance_uuid or '?'
+                                        for d in held}))
+            if used > len(held):
+                findings.append(audit.Finding(
+                    audit.WARNING, 'PLACEMENT_USAGE_WITHOUT_DEVICE',
+                    subject,
+                    f'{view.host}: provider {name} has usage {used} in '
+                    f'placement but pci_devices holds {len(held)} '
+                    f'device(s) on it allocated or claimed: placement '
+                    f'keeps {used - len(held)} device(s) from every '
+                    f'boot (nova never removes extra PCI allocations)',
+                    f'find the consumer (openstack resource provider '
+                    f'show {provider.uuid} --allocations) and delete its '
+                    f'stale allocation, or run nova-manage placement '
+                    f'heal_allocations / audit --delete'))
+            elif used < len(held):
+                findings.append(audit.Finding(
+                    audit.WARNING, 'PLACEMENT_DEVICE_NOT_ALLOCATED',
+                    subject,
+                    f'{view.host}: pci_devices holds {len(held)} '
+                    f'device(s) on provider {name} allocated or claimed '
+                    f'(instances {holders}) but placement shows usage '
+                    f'{used}: placement offers a device the compute '
+                    f'claim then refuses ("Claim pci failed", reschedule)',
+                    _heal_fix(view, held)))
+    return findings

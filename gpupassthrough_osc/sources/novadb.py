@@ -411,6 +411,21 @@ def read_cells(cell_urls, max_workers=8, with_leaks=True,
     return pools, nodes, leaks
 
 
+PLACEMENT_NODES_SQL = ('SELECT id, uuid, host, hypervisor_hostname '
+                       'FROM compute_nodes WHERE deleted = 0')
+
+
+def placement_nodes(name, url):
+    """Live compute nodes of a cell with the uuid of their root provider."""
+    conn = Connection(url, label=f'cell {name} ({mask(url)})')
+    try:
+        return [{'cell': name, 'id': r[0], 'uuid': r[1], 'host': r[2],
+                 'hypervisor_hostname': r[3]}
+                for r in conn.query(PLACEMENT_NODES_SQL)]
+    finally:
+        conn.close()
+
+
 DEVICE_COLUMNS = ('compute_node_id', 'address', 'vendor_id', 'product_id',
                   'dev_type', 'status', 'numa_node', 'instance_uuid',
                   'parent_addr')

@@ -133,3 +133,80 @@ class TestFlavorsWithoutCandidates(testtools.TestCase):
         self.assertEqual([], codes(conf(
             t.alias('v', product_id='1df6', resource_class='CUSTOM_OTHER'),
             pci_in_placement=False)))
+
+
+def _view(providers, devices, entries=None):
+    return placement.NodeView('host1', 'host1', 'root', providers, devices,
+                              entries)
+
+
+def _rule_codes(*views):
+    inventory = audit.Inventory(confs=[], providers=list(views))
+    return [(f.code, f.subject) for f in audit.run(inventory)
+            if f.code.startswith('PLACEMENT_')]
+
+
+A40 = placement.Device('0000:21:00.0', '10de', '2235', 'type-PF',
+                       'available')
+
+
+class TestPlacementView(testtools.TestCase):
+
+    def test_provider_name(self):
+        self.assertEqual('cn1_0000:AF:00.0', placement.provider_name(
+            'cn1', dataclasses.replace(A40, address='0000:af:00.0')))
+        vf = placement.Device('0000:af:00.3', '10de', '2236', 'type-VF',
+                              'available', parent_addr='0000:af:00.0')
+        self.assertEqual('cn1_0000:AF:00.0',
+                         placement.provider_name('cn1', vf))
+
+    def test_no_providers_read_no_finding(self):
+        self.assertEqual([], _rule_codes())
+
+    def test_export_without_traits_or_usages_skips_those_checks(self):
+        rp = placement.Provider('u', 'host1_0000:21:00.0', 'root', 'root',
+                                {'CUSTOM_PCI_10DE_2235': {'total': 1}})
+        self.assertEqual([], _rule_codes(_view([rp], [
+            dataclasses.replace(A40, status='allocated')])))
+
+    def test_root_named_like_a_device_is_not_its_provider(self):
+        root = placement.Provider('root', 'host1_0000:21:00.0')
+        self.assertEqual([('PLACEMENT_DEVICE_NO_PROVIDER', 'host1')],
+                         _rule_codes(_view([root], [A40])))
+
+    def test_message_names_host_devices_and_reason(self):
+        root = placement.Provider('root', 'host1', traits=frozenset())
+        finding, = placement.devices_without_provider(audit.Inventory(
+            confs=[], providers=[_view([root], [A40])]))
+        self.assertIn('host1_0000:21:00.0', finding.message)
+        self.assertIn('0000:21:00.0 (10de:2235 type-PF)', finding.message)
+        self.assertIn('report_in_placement is off', finding.message)
+
+
+class TestHealFix(testtools.TestCase):
+    """What PLACEMENT_DEVICE_NOT_ALLOCATED says heals it."""
+
+    def _fix(self, allocations):
+        rp = placement.Provider('rp', 'host1_0000:21:00.0', 'root', 'root',
+                                {'CUSTOM_PCI_10DE_2235': {'total': 1}},
+                                usages={'CUSTOM_PCI_10DE_2235': 0})
+        root = placement.Provider('root', 'host1')
+        view = _view([root, rp], [dataclasses.replace(
+            A40, status='allocated', instance_uuid='i-1')])
+        self.assertEqual(['i-1'], placement.unallocated_holders(view))
+        view.allocations = allocations
+        finding, = placement.usage_mismatches(audit.Inventory(
+            confs=[], providers=[view]))
+        return finding.fix
+
+    def test_allocation_elsewhere_is_not_healed(self):
+        fix = self._fix({'i-1': {'other-root': {'VCPU': 1}}})
+        self.assertIn('i-1 has no allocation on this host', fix)
+
+    def test_allocation_on_this_host_is_healed(self):
+        self.assertIn('nova-compute heals', self._fix(
+            {'i-1': {'root': {'VCPU': 1}}}))
+
+    def test_not_read(self):
+        self.assertIn('otherwise nova-manage placement heal_allocations',
+                      self._fix(None))
