@@ -39,6 +39,7 @@ import json
 import math
 import re
 
+from gpupassthrough_osc import exceptions as gpu_exceptions
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.pci import scheduler
@@ -77,8 +78,15 @@ PciRequest = tuple      # (count, [spec, ...], numa_policy)
 Limits = tuple          # (cpu_allocation_ratio, ram_allocation_ratio)
 
 
-class NumaError(Exception):
+class NumaError(gpu_exceptions.GpuPassthroughError):
     """Base of this module's errors; the message is one line."""
+
+    def __init__(self, message: str):
+        # a flavor or blob value may hold line breaks: shown escaped, so
+        # the message stays one line (found by tests/unit/test_fuzz_numa)
+        super().__init__(''.join(
+            repr(c)[1:-1] if len(f'a{c}a'.splitlines()) > 1 else c
+            for c in str(message)))
 
 
 class TopologyError(NumaError):
