@@ -106,6 +106,23 @@ def connect(options, config):
     return openstack.connection.Connection(config=region)
 
 
+def _compute(connection):
+    """The connection's compute proxy, or a one-line ComputeApiError.
+
+    openstacksdk hands out a generic proxy when the cloud's config gives
+    no compute service (an ``endpoint`` or ``admin_token`` cloud that
+    names one URL for everything); it has no compute calls at all.
+    """
+    from openstack.compute.v2 import _proxy
+
+    compute = connection.compute
+    if not isinstance(compute, _proxy.Proxy):
+        raise ComputeApiError(
+            'compute API: the cloud configuration gives no compute '
+            'endpoint (set compute_endpoint_override or use the catalog)')
+    return compute
+
+
 @contextlib.contextmanager
 def _api_errors():
     """The cloud's failures as ComputeAuthError or ComputeApiError."""
@@ -137,7 +154,7 @@ def read_flavors(options, config):
     for any other failure of the cloud.
     """
     with _api_errors():
-        return list(flavors_with_specs(connect(options, config).compute))
+        return list(flavors_with_specs(_compute(connect(options, config))))
 
 
 # the flavor is shown with its extra specs from 2.47 on
@@ -152,7 +169,7 @@ def server_show(options, config, ref: str) -> dict:
     :func:`read_flavors`.
     """
     with _api_errors():
-        compute = connect(options, config).compute
+        compute = _compute(connect(options, config))
         server = compute.find_server(ref, ignore_missing=False,
                                      all_projects=True)
         response = compute.get(f'/servers/{server.id}',

@@ -143,7 +143,11 @@ class TestAuditFlavorsFromTheCloud(fakes.TestCommand):
             return_value=self.config))
         self.connect = self.useFixture(fixtures.MockPatch(
             'gpupassthrough_osc.sources.compute.connect')).mock
-        self.cloud_compute = self.connect.return_value.compute
+        # the SDK's compute proxy, autospecced: calls it lacks fail
+        from openstack.compute.v2 import _proxy
+        self.cloud_compute = mock.create_autospec(_proxy.Proxy,
+                                                  instance=True)
+        self.connect.return_value.compute = self.cloud_compute
 
     def audit(self):
         cmd = device.AuditDevice(self.app, None)

@@ -233,3 +233,15 @@ class TestFromComputeApi(testtools.TestCase):
         exc = self.assertRaises(self.compute.ComputeApiError,
                                 self.compute.server_show, None, {}, UUID)
         self.assertIn('HTTP 500', str(exc))
+
+    def test_a_cloud_without_a_compute_endpoint_is_one_line(self):
+        from openstack import proxy
+
+        # what openstacksdk gives for a cloud whose config names no
+        # compute service: a generic proxy without compute calls
+        self.compute.connect.return_value = mock.Mock(
+            compute=mock.create_autospec(proxy.Proxy, instance=True))
+        for call in (lambda: self.compute.server_show(None, {}, UUID),
+                     lambda: self.compute.read_flavors(None, {})):
+            exc = self.assertRaises(self.compute.ComputeApiError, call)
+            self.assertIn('gives no compute endpoint', str(exc))
