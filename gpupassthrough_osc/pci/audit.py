@@ -130,7 +130,7 @@ class Inventory:
 
 def _loose(specs):
     """Alias specs without dev_type: which devices the ids point at."""
-    return [{k: v for k, v in s.items() if k != 'dev_type'} for s in specs]
+    return [pci_pools.without_dev_type(s) for s in specs]
 
 
 def _write_cmd(name, vendor_id, product_id, device_type):
@@ -437,7 +437,7 @@ def pf_and_vfs_in_placement(inventory):
         if not conf.report_in_placement:
             continue
         for raw in conf.device_spec:
-            for spec in _device_specs(raw):
+            for spec in pci_pools.device_spec_entries(raw):
                 both = _nodes_with_pf_and_vf(inventory.pools, spec)
                 if both:
                     findings.append(Finding(
@@ -450,25 +450,10 @@ def pf_and_vfs_in_placement(inventory):
     return findings
 
 
-def _device_specs(raw):
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return []
-    specs = data if isinstance(data, list) else [data]
-    return [s for s in specs if isinstance(s, dict)]
-
-
-def _spec_wants(spec, key, value):
-    want = str(spec.get(key, '*')).lower()
-    return want in ('*', '') or want == value
-
-
 def _nodes_with_pf_and_vf(pools, spec):
     types = {}
     for pool in pools:
-        if _spec_wants(spec, 'vendor_id', pool.vendor_id) and \
-                _spec_wants(spec, 'product_id', pool.product_id):
+        if pci_pools.device_spec_matches_ids(spec, pool):
             types.setdefault(pool.node_key, set()).add(pool.dev_type)
     return [n for n, t in types.items()
             if pci_pools.PF in t and pci_pools.VF in t]

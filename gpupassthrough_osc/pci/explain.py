@@ -136,15 +136,11 @@ def _first_refusal(pools: list[dict], request: pci_request.AliasRequest,
     return None
 
 
-def _loose(spec):
-    return {k: v for k, v in spec.items() if k != 'dev_type'}
-
-
 def _spec_refusal(pools, request, specs, have, after):
     if after:
         return f'needs {request}; {after} device(s) match'
     recorded = sorted({p['dev_type'] for p in pci_pools.filter_for_spec(
-        pools, [_loose(s) for s in specs])})
+        pools, [pci_pools.without_dev_type(s) for s in specs])})
     wanted = sorted({s['dev_type'] for s in specs if s.get('dev_type')})
     if recorded and wanted:
         return (f"needs {request}; alias {request.name} asks for "
@@ -181,9 +177,9 @@ def _host_verdict(inventory, key, pools, requests, wanted,
     free = [p.nova_pool(p.available) for p in pools]
     # the devices the aliases' ids point at, whatever their dev_type, so a
     # host whose GPUs nova recorded with another dev_type is listed too
-    near = [p for p in pools if pci_pools.prop_match(
-        p.nova_pool(1), [pci_pools.without_ignored(_loose(s))
-                         for _c, specs in wanted for s in specs])]
+    ids = [pci_pools.without_ignored(pci_pools.without_dev_type(s))
+           for _c, specs in wanted for s in specs]
+    near = [p for p in pools if pci_pools.prop_match(p.nova_pool(1), ids)]
     row = dict(cell=cell, host=inventory.host(*key),
                matching=sum(p.usable for p in near),
                free=sum(p.available for p in near))
@@ -318,8 +314,8 @@ def matching_cause(result: Explanation, fault: str | None) -> str:
                 '(FLAVOR_PCI_NOT_SCHEDULED)')
     # without PciPassthroughFilter boots end in retries, not "No valid
     # host": that refusal cannot be the cause of this fault
-    refusals.pop('FLAVOR_PCI_NOT_SCHEDULED', None) \
-        if kind == 'no valid host' else None
+    if kind == 'no valid host':
+        refusals.pop('FLAVOR_PCI_NOT_SCHEDULED', None)
     if kind == 'no valid host' and refusals:
         code, message = next(iter(refusals.items()))
         return f'matches: {message} ({code})'

@@ -75,21 +75,8 @@ def traits(value: str | None) -> frozenset:
 
 
 def _entries(conf) -> list[dict]:
-    entries = []
-    for raw in conf.device_spec:
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            continue            # DEVICE_SPEC_INVALID says so
-        for entry in data if isinstance(data, list) else [data]:
-            if isinstance(entry, dict):
-                entries.append(entry)
-    return entries
-
-
-def _wants(entry, key, value):
-    want = str(entry.get(key, '*')).lower()
-    return want in ('*', '') or want == value.lower()
+    return [entry for raw in conf.device_spec
+            for entry in pci_pools.device_spec_entries(raw)]
 
 
 def provider_of(pool, entries) -> tuple[str, frozenset] | None:
@@ -100,8 +87,7 @@ def provider_of(pool, entries) -> tuple[str, frozenset] | None:
     SR-IOV device that nova never reports to placement.
     """
     for entry in entries:
-        if _wants(entry, 'vendor_id', pool.vendor_id) and \
-                _wants(entry, 'product_id', pool.product_id):
+        if pci_pools.device_spec_matches_ids(entry, pool):
             if entry.get('physical_network'):
                 return None
             return (resource_class(entry.get('resource_class'),

@@ -26,6 +26,7 @@ the step nova runs right after the spec filter.
 """
 
 import dataclasses
+import json
 
 from gpupassthrough_osc import exceptions
 
@@ -119,6 +120,37 @@ def prop_match(pool, specs):
 
 def without_ignored(spec):
     return {k: v for k, v in spec.items() if k not in IGNORED_SPEC_TAGS}
+
+
+def without_dev_type(spec):
+    """An alias spec without dev_type: which devices its ids point at."""
+    return {k: v for k, v in spec.items() if k != 'dev_type'}
+
+
+def device_spec_entries(raw):
+    """The dicts of one ``[pci] device_spec`` value, [] if not JSON.
+
+    nova/pci/whitelist.py: a value is one JSON object or a list of them;
+    DEVICE_SPEC_INVALID reports values that are neither.
+    """
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return []
+    entries = data if isinstance(data, list) else [data]
+    return [e for e in entries if isinstance(e, dict)]
+
+
+def device_spec_matches_ids(entry, pool):
+    """A device_spec entry's ids ('*' when unset) match the pool's.
+
+    nova/pci/devspec.py; addresses are not in pools, callers say so.
+    """
+    def wants(key, value):
+        want = str(entry.get(key, '*')).lower()
+        return want in ('*', '') or want == value.lower()
+    return wants('vendor_id', pool.vendor_id) and \
+        wants('product_id', pool.product_id)
 
 
 def filter_for_spec(pools, specs):
