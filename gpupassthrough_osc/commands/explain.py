@@ -152,7 +152,12 @@ def _last_line(details):
 
 def _find_server(sources, parsed_args):
     if parsed_args.server_show:
-        return servers.server_from_show_json(parsed_args.server_show)
+        server = servers.server_from_show_json(parsed_args.server_show)
+        if parsed_args.server not in (server.uuid, server.name):
+            raise exceptions.CommandError(
+                f'{parsed_args.server_show} shows server {server.name} '
+                f'({server.uuid}), not {parsed_args.server!r}')
+        return server
     cells = sources.cells()
     if cells:
         return servers.find_server(cells, sources.api_url,

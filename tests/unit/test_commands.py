@@ -96,6 +96,18 @@ class TestErrorMapping(fakes.TestCommand):
         with expected, common.command_errors():
             raise cause
 
+    def test_a_password_an_adapter_quoted_is_masked_here(self):
+        # the last line of defence: whatever a package error quotes, the
+        # one mapper prints it through sources/dburl.py
+        cause = gpu_exceptions.SourceError(
+            'cannot read reader:S3cretMark@db/nova (timeout)')
+        try:
+            with common.command_errors():
+                raise cause
+        except exceptions.CommandError as exc:
+            self.assertNotIn('S3cretMark', str(exc))
+            self.assertIn('reader:***@db/nova', str(exc))
+
     def test_cause_is_chained(self):
         cause = gpu_exceptions.SourceError('db: gone')
         try:
