@@ -22,8 +22,10 @@ import sys
 import fixtures
 import testtools
 
-FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures')
-EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', 'examples')
+from tests import paths
+
+FIXTURES = paths.FIXTURES
+EXAMPLES = paths.EXAMPLES
 
 
 def fixtures_tempdir():

@@ -20,8 +20,9 @@ import testtools
 
 from tests.functional_boot import doc
 from tests.functional_boot import scenarios
+from tests import paths
 
-REPO = os.path.join(os.path.dirname(__file__), '..', '..')
+REPO = paths.REPO
 
 
 class TestBootTruthDoc(testtools.TestCase):

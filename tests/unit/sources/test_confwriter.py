@@ -27,7 +27,7 @@ import sys
 from unittest import mock
 
 from gpupassthrough_osc.sources import confwriter
-from tests.unit import test_sources
+from tests.unit.sources import test_sources
 
 ORIGINAL = ('[DEFAULT]\ndebug = false\n\n[pci]\n# the operator\'s comment\n'
             'alias = {"name": "gpuA40", "vendor_id": "10de", '

@@ -28,14 +28,11 @@ from gpupassthrough_osc.commands import alias
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.commands import device
 from gpupassthrough_osc import exceptions as gpu_exceptions
+from tests import paths
 from tests.unit import fakes
 
-REPO = os.path.join(os.path.dirname(__file__), '..', '..')
-EXAMPLES = os.path.join(REPO, 'examples')
-
-
-def example(name):
-    return os.path.abspath(os.path.join(EXAMPLES, name))
+REPO = paths.REPO
+example = paths.example
 
 
 class TestAuditExitCode(fakes.TestCommand):

@@ -19,7 +19,7 @@ import os
 
 from gpupassthrough_osc.sources import conflines
 from gpupassthrough_osc.sources import novaconf
-from tests.unit import test_sources
+from tests.unit.sources import test_sources
 
 A = '{"name": "a", "vendor_id": "10de", "product_id": "2235"}'
 B = '{"name": "b", "vendor_id": "10de", "product_id": "1df6"}'

@@ -21,7 +21,7 @@ import testtools
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import pools
-from tests.unit import test_audit as ta
+from tests.unit.pci import test_audit as ta
 
 
 def envelope(name, data, version='1.0'):

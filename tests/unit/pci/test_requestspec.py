@@ -25,9 +25,9 @@ import os
 import testtools
 
 from gpupassthrough_osc.pci import requestspec
+from tests import paths
 
-SPECS = os.path.join(os.path.dirname(__file__), '..', 'fixtures',
-                     'request_specs')
+SPECS = paths.fixture('request_specs')
 UUID = '6f0c6ad4-0a40-4a40-8a40-00000000000'
 
 

@@ -16,7 +16,6 @@
 one-line error of the package, never a traceback."""
 
 import json
-import os
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,9 +23,9 @@ import testtools
 
 from gpupassthrough_osc.pci import numa
 from tests import fuzzing  # noqa: F401  (the settings profile)
+from tests import paths
 
-EXAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', 'examples',
-                       'compute_nodes.txt')
+EXAMPLE = paths.example('compute_nodes.txt')
 
 
 def _valid_blob():

@@ -23,7 +23,7 @@ from gpupassthrough_osc.commands import explain as explain_cmd
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import explain
 from gpupassthrough_osc.pci import scheduler
-from tests.unit import test_audit as t
+from tests.unit.pci import test_audit as t
 
 FILTERS = list(scheduler.DEFAULT_ENABLED_FILTERS) + [scheduler.PCI_FILTER]
 

@@ -25,8 +25,9 @@ from gpupassthrough_osc.sources import confwriter
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import novaconf
 from gpupassthrough_osc.sources import novadb
+from tests import paths
 
-EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', 'examples')
+EXAMPLES = paths.EXAMPLES
 
 VERTICAL = """MariaDB [nova]> select * from pci_devices\\G
 *************************** 1. row ***************************

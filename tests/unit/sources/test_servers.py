@@ -33,9 +33,9 @@ import testtools
 from gpupassthrough_osc.pci import requestspec
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import servers
+from tests import paths
 
-FIXTURE = os.path.join(os.path.dirname(__file__), '..', 'fixtures',
-                       'server-show', 'no-valid-host.json')
+FIXTURE = paths.fixture('server-show', 'no-valid-host.json')
 UUID = '0b3c5e8a-1d2f-4e6a-9c7b-2a4d6f8e0c11'
 NO_VALID_HOST = ('No valid host was found. There are not enough hosts '
                  'available.')
