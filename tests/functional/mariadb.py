@@ -81,6 +81,17 @@ class Server:
                 f'mariadb-install-db failed ({install.returncode}): '
                 f'{install.stdout[-2000:]} {install.stderr[-2000:]}')
         self.log = open(os.path.join(self.dir, 'server.log'), 'w')
+        self.start()
+        atexit.register(self.stop)
+        with self.root() as cur:
+            cur.execute("CREATE USER 'admin'@'%%' IDENTIFIED BY %s",
+                        (ADMIN_PASSWORD,))
+            cur.execute("GRANT ALL ON *.* TO 'admin'@'%'")
+            cur.execute("CREATE USER 'reader'@'%%' IDENTIFIED BY %s",
+                        (READER_PASSWORD,))
+
+    def start(self):
+        """mariadbd on this datadir, port and socket; back when it answers."""
         self.proc = subprocess.Popen(
             [_find('mariadbd', 'mysqld'), '--no-defaults',
              f'--datadir={self.datadir}', f'--socket={self.socket}',
@@ -90,14 +101,7 @@ class Server:
              '--innodb-buffer-pool-size=128M', '--skip-log-bin',
              '--innodb-flush-log-at-trx-commit=0'],
             stdout=self.log, stderr=subprocess.STDOUT)
-        atexit.register(self.stop)
         self._wait()
-        with self.root() as cur:
-            cur.execute("CREATE USER 'admin'@'%%' IDENTIFIED BY %s",
-                        (ADMIN_PASSWORD,))
-            cur.execute("GRANT ALL ON *.* TO 'admin'@'%'")
-            cur.execute("CREATE USER 'reader'@'%%' IDENTIFIED BY %s",
-                        (READER_PASSWORD,))
 
     def _wait(self):
         deadline = time.monotonic() + 60
@@ -116,13 +120,18 @@ class Server:
                                database=database, autocommit=True)
         return _Cursor(conn)
 
-    def stop(self):
+    def shutdown(self):
+        """Stop mariadbd cleanly, keeping its datadir for start()."""
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+
+    def stop(self):
+        self.shutdown()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
