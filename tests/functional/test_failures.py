@@ -35,8 +35,10 @@ import fixtures
 from gpupassthrough_osc import plugin
 from gpupassthrough_osc.sources import novadb
 from tests.functional import base
+from tests.functional import fullfs
 from tests.functional import mariadb
 from tests.functional import novadata
+from tests import hostfixture
 
 MARK = 'Pw0MARKnever'
 
@@ -494,3 +496,73 @@ class TestCellServerRestarted(FailureTestCase):
         self.assertEqual(0, rc, err)
         self.assertEqual(50100, len(out))
         self.assertEqual(50100, len(set(out)))
+
+
+NOVA_CONF = ('[DEFAULT]\n# the operator\'s comments stay\ndebug = false\n\n'
+             '[pci]\nalias = {"name": "gpuOld", "vendor_id": "10de", '
+             '"product_id": "1df6", "device_type": "type-PCI"}\n'
+             'device_spec = {"vendor_id": "10de"}\n')
+
+
+class TestNoSpaceLeft(FailureTestCase):
+    """The real commands writing on a real, full filesystem (a tmpfs)."""
+
+    def on_full_fs(self, mountpoint, files, *args, free_pages=0):
+        os.makedirs(mountpoint, exist_ok=True)
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(('OS_', 'GPUPASSTHROUGH_'))}
+        try:
+            return fullfs.run(mountpoint, files,
+                              [base.openstack_executable(), *args], env,
+                              free_pages=free_pages)
+        except fullfs.CannotMount as exc:
+            # no skip: CI runs as root, and a developer is told how
+            self.fail(str(exc))
+
+    def assertRefusedUntouched(self, outcome, files):
+        self.assertNotEqual(0, outcome['rc'])
+        self.assertNotIn('Traceback', outcome['stderr'])
+        lines = [line for line in outcome['stderr'].splitlines()
+                 if line.strip()]
+        self.assertEqual(1, len(lines), outcome['stderr'])
+        self.assertIn('No space left on device', lines[0])
+        self.assertEqual('', outcome['stdout'])
+        # the original byte for byte; no temp file, no (half) backup
+        self.assertEqual(files, outcome['files'])
+
+    def test_alias_create_write(self):
+        directory = os.path.join(self.tmp, 'etc-nova')
+        outcome = self.on_full_fs(
+            directory, {'nova.conf': NOVA_CONF},
+            'gpu', 'alias', 'create', 'gpuA40', '--vendor-id', '10de',
+            '--product-id', '2235', '--device-type', 'type-PF',
+            '--write', os.path.join(directory, 'nova.conf'))
+        self.assertRefusedUntouched(outcome, {'nova.conf': NOVA_CONF})
+
+    def test_room_for_the_backup_not_for_the_new_file(self):
+        # a one-page nova.conf whose new version needs two pages: the
+        # backup is made, the temp file's write fails; both are removed
+        conf = NOVA_CONF + '#' * (4000 - len(NOVA_CONF)) + '\n'
+        directory = os.path.join(self.tmp, 'etc-nova')
+        outcome = self.on_full_fs(
+            directory, {'nova.conf': conf},
+            'gpu', 'alias', 'create', 'gpuA40', '--vendor-id', '10de',
+            '--product-id', '2235', '--device-type', 'type-PF',
+            '--write', os.path.join(directory, 'nova.conf'), free_pages=1)
+        self.assertRefusedUntouched(outcome, {'nova.conf': conf})
+
+    def test_host_config_write(self):
+        root = os.path.join(self.tmp, 'root')
+        hostfixture.rtx6000_intel_typec(root)
+        modprobe_d = os.path.join(root, 'etc', 'modprobe.d')
+        files = {}
+        for name in os.listdir(modprobe_d):
+            with open(os.path.join(modprobe_d, name),
+                      encoding='latin-1') as f:
+                files[name] = f.read()
+        self.assertIn('vfio.conf', files)
+        outcome = self.on_full_fs(
+            modprobe_d, files, 'gpu', 'host', 'config', '--write', '--root',
+            root, '-f', 'json')
+        self.assertRefusedUntouched(outcome, files)
+        self.assertIn('vfio.conf', outcome['stderr'])
