@@ -184,13 +184,8 @@ def _cell_urls(cell_url, api_url, timeouts):
 
 
 def _device_files(paths):
-    devices = []
-    for path in paths:
-        cell = os.path.basename(path) if len(paths) > 1 else ''
-        for dev in exports.read_devices(path):
-            dev.setdefault('cell', cell)
-            devices.append(dev)
-    return devices
+    # streamed from the files on each pass, never held (1M rows)
+    return exports.DeviceExports(paths)
 
 
 class Sources:
@@ -258,13 +253,22 @@ class Sources:
         if self.args.pci_devices:
             devices = _device_files(self.args.pci_devices)
             nodes = self._export_nodes(devices)
-            for dev in devices:
-                node = nodes.get((dev['cell'], int(dev['compute_node_id'])))
-                if node and not dev.get('host'):
-                    dev['host'] = node.host
-                if all(str(dev.get(k) or '').lower() == str(v).lower()
-                       for k, v in filters.items()):
-                    yield dev
+            listed = 0
+            try:
+                for dev in devices:
+                    node = nodes.get((dev['cell'],
+                                      int(dev['compute_node_id'])))
+                    if node and not dev.get('host'):
+                        dev['host'] = node.host
+                    if all(str(dev.get(k) or '').lower() == str(v).lower()
+                           for k, v in filters.items()):
+                        listed += 1
+                        yield dev
+            except exports.ExportError as exc:
+                # the export is streamed: rows before the bad one are out
+                raise exceptions.CommandError(
+                    f'{exc} ({listed} rows listed before it: the list is '
+                    f'incomplete)' if listed else str(exc)) from exc
             return
         cells = self.cells()
         if not cells:

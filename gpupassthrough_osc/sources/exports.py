@@ -26,7 +26,9 @@ Column names are matched case-insensitively with blanks as underscores, so
 "Vendor ID" and vendor_id are the same column.
 """
 
+import itertools
 import json
+import os
 import re
 
 from gpupassthrough_osc import exceptions
@@ -68,67 +70,175 @@ def read_text(path: str) -> str:
         raise ExportError(f'{path}: not a text file')
 
 
+# the format is told from the first lines, as the mysql client prints
+# the row marks of \G output from the first row on
+_SNIFF_LINES = 50
+_JSON_CHUNK = 1 << 16
+
+
+def iter_rows(path):
+    """Rows as dicts with normalised keys, one at a time.
+
+    The file is read as it is consumed, never held whole: a million-row
+    export costs the memory of one row (tools/export-memory.py measures
+    it). A problem found after some rows is raised when it is reached.
+    """
+    try:
+        f = open(path, encoding='utf-8')
+    except OSError as exc:
+        raise ExportError(f'{path}: {exc.strerror}')
+    with f:
+        try:
+            yield from _rows(path, f)
+        except UnicodeDecodeError:
+            raise ExportError(f'{path}: not a text file')
+        except OSError as exc:
+            raise ExportError(f'{path}: {exc.strerror}')
+
+
 def read_rows(path):
-    """Rows as dicts with normalised keys, whatever the export format."""
-    text = read_text(path)
-    stripped = text.lstrip()
+    """Every row of an export (see iter_rows), as a list."""
+    return list(iter_rows(path))
+
+
+def _rows(path, f):
+    head = list(itertools.islice(f, _SNIFF_LINES))
+    while head and not ''.join(head).strip():
+        # only blank lines so far: the first that is not decides
+        more = f.readline()
+        if not more:
+            break
+        head.append(more)
+    stripped = ''.join(head).lstrip()
     if not stripped:
         raise ExportError(f'{path}: empty file')
     if stripped[0] in '[{':
-        return _json_rows(path, text)
-    if any(_ROW_MARK.match(line.strip()) for line in text.splitlines()[:50]):
-        return _vertical_rows(path, text)
-    return _tsv_rows(path, text)
+        return _json_rows(path, ''.join(head), f)
+    lines = (line.rstrip('\n') for line in itertools.chain(head, f))
+    if any(_ROW_MARK.match(line.strip()) for line in head[:_SNIFF_LINES]):
+        return _vertical_rows(path, lines)
+    return _tsv_rows(path, lines)
 
 
-def _json_rows(path, text):
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ExportError(f'{path}: not valid JSON: {exc}')
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list) or not all(isinstance(r, dict)
-                                             for r in data):
-        raise ExportError(f'{path}: JSON must be a list of objects')
-    return [{_key(k): v for k, v in row.items()} for row in data]
+def _json_rows(path, text, f):
+    """Objects of a JSON list, decoded one at a time.
+
+    A lone object is a list of one. json.JSONDecoder.raw_decode reads one
+    value from a buffer topped up from the file as the values are used.
+    """
+    text = text.lstrip()
+    if text[0] == '{':
+        try:
+            data = json.loads(text + f.read())
+        except ValueError as exc:
+            raise ExportError(f'{path}: not valid JSON: {exc}')
+        if not isinstance(data, dict):
+            raise ExportError(f'{path}: JSON must be a list of objects')
+        yield {_key(k): v for k, v in data.items()}
+        return
+    buf = _JsonBuffer(f, text[1:])
+    index = 0
+    while True:
+        char = buf.next_char()
+        if char == ']':
+            if buf.rest().strip():
+                raise ExportError(f'{path}: not valid JSON: extra data '
+                                  f'after the list')
+            return
+        if index:
+            if char != ',':
+                raise ExportError(
+                    f"{path}: not valid JSON: expected ',' or ']' after "
+                    f"object {index}" if char else
+                    f'{path}: not valid JSON: the list is not closed')
+            buf.pos += 1
+            buf.next_char()
+        try:
+            value = buf.decode()
+        except ValueError as exc:
+            raise ExportError(f'{path}: not valid JSON: {exc.msg} '
+                              f'(object {index + 1})')
+        if not isinstance(value, dict):
+            raise ExportError(f'{path}: JSON must be a list of objects')
+        index += 1
+        yield {_key(k): v for k, v in value.items()}
 
 
-def _vertical_rows(path, text):
-    rows, row = [], None
-    for number, line in enumerate(text.splitlines(), 1):
+class _JsonBuffer:
+    """The unread part of a JSON file: a window, topped up in chunks."""
+
+    def __init__(self, f, text):
+        self.f, self.text, self.pos = f, text, 0
+        self.decoder = json.JSONDecoder()
+
+    def _more(self):
+        chunk = self.f.read(_JSON_CHUNK)
+        self.text, self.pos = self.text[self.pos:] + chunk, 0
+        return bool(chunk)
+
+    def next_char(self):
+        """The next character that is not blank ('' at the end)."""
+        while True:
+            while self.pos < len(self.text) and \
+                    self.text[self.pos] in ' \t\r\n':
+                self.pos += 1
+            if self.pos < len(self.text):
+                return self.text[self.pos]
+            if not self._more():
+                return ''
+
+    def decode(self):
+        """The value at pos; reads more while it is cut off."""
+        while True:
+            try:
+                value, self.pos = self.decoder.raw_decode(self.text,
+                                                          self.pos)
+                return value
+            except ValueError:
+                if not self._more():
+                    raise
+
+    def rest(self):
+        return self.text[self.pos + 1:] + self.f.read()
+
+
+def _vertical_rows(path, lines):
+    row = None
+    for number, line in enumerate(lines, 1):
         stripped = line.strip()
         if _ROW_MARK.match(stripped):
+            if row is not None:
+                yield row
             row = {}
-            rows.append(row)
             continue
         if not stripped or row is None:
             continue  # the mysql prompt, "Database changed", blank lines
         match = _VERTICAL_FIELD.match(line)
         if not match:
             if _TRAILER.match(stripped):
+                yield row
                 row = None
                 continue
             raise ExportError(f'{path}:{number}: not a "column: value" '
                               f'line of \\G output: {stripped[:60]}')
         row[_key(match.group(1))] = _null(match.group(2).rstrip())
-    return rows
+    if row is not None:
+        yield row
 
 
-def _tsv_rows(path, text):
-    lines = [line for line in text.splitlines() if line.strip()]
-    header = [_key(h) for h in lines[0].split('\t')]
+def _tsv_rows(path, lines):
+    # numbered among the lines that are not blank, as before streaming
+    lines = (line for line in lines if line.strip())
+    header = [_key(h) for h in next(lines).split('\t')]
     if len(header) < 2:
         raise ExportError(
             f'{path}: not a \\G, tab-separated (mysql -B) or JSON export')
-    rows = []
-    for number, line in enumerate(lines[1:], 2):
+    for number, line in enumerate(lines, 2):
         values = line.split('\t')
         if len(values) != len(header):
             raise ExportError(f'{path}:{number}: {len(values)} fields, the '
                               f'header has {len(header)}')
-        rows.append({k: _null(v) for k, v in zip(header, values)})
-    return rows
+        yield {k: _null(v) for k, v in zip(header, values)}
 
 
 def _check_device(path, index, row):
@@ -148,14 +258,35 @@ def _check_device(path, index, row):
                           f'and numa_node must be whole numbers')
 
 
-def read_devices(path):
+def iter_devices(path):
     """Live device rows (``deleted = 0``) of a pci_devices export."""
-    devices = []
-    for index, row in enumerate(read_rows(path), 1):
+    for index, row in enumerate(iter_rows(path), 1):
         _check_device(path, index, row)
         if int(row.get('deleted') or 0) == 0:
-            devices.append(row)
-    return devices
+            yield row
+
+
+def read_devices(path):
+    return list(iter_devices(path))
+
+
+class DeviceExports:
+    """The live rows of ``--pci-devices`` files, read anew on each pass.
+
+    Never held: the audit makes one pass for the hosts and one for the
+    pools, ``device list`` streams one. With several files each row's
+    cell is its file's name.
+    """
+
+    def __init__(self, paths):
+        self.paths = list(paths)
+
+    def __iter__(self):
+        for path in self.paths:
+            cell = os.path.basename(path) if len(self.paths) > 1 else ''
+            for dev in iter_devices(path):
+                dev.setdefault('cell', cell)
+                yield dev
 
 
 def read_nodes(path, cell=''):

@@ -566,3 +566,25 @@ class TestNoSpaceLeft(FailureTestCase):
             root, '-f', 'json')
         self.assertRefusedUntouched(outcome, files)
         self.assertIn('vfio.conf', outcome['stderr'])
+
+
+class TestExportBrokenLate(FailureTestCase):
+    """Exports stream: a bad row after good ones is reached after output."""
+
+    def test_device_list_says_it_is_incomplete(self):
+        header = ('compute_node_id\taddress\tvendor_id\tproduct_id\t'
+                  'dev_type\tstatus\tdeleted\n')
+        rows = ''.join(f'{n % 7}\t0000:{n // 8 % 256:02x}:00.{n % 8}\t10de\t'
+                       f'2235\ttype-PF\tavailable\t0\n' for n in range(5000))
+        path = self.write('pci_devices.tsv', header + rows + '1\t2\n')
+        result = self.openstack('gpu', 'device', 'list', '--pci-devices',
+                                path, '-f', 'value')
+        self.assertCleanError(
+            result, 'pci_devices.tsv:5002: 2 fields',
+            '5000 rows listed before it: the list is incomplete')
+        self.assertEqual(5000, len(result.stdout.splitlines()))
+        # the audit prints nothing but the error
+        result = self.openstack('gpu', 'device', 'audit', '--pci-devices',
+                                path)
+        self.assertCleanError(result, 'pci_devices.tsv:5002: 2 fields')
+        self.assertEqual('', result.stdout)

@@ -13,11 +13,13 @@
 #    under the License.
 
 
-"""Property: any export file gives rows or a one-line ExportError."""
+"""Property: any export file gives rows or a one-line ExportError; a JSON
+list streamed in small chunks gives what json.loads gives."""
 
 import json
 import os
 import tempfile
+from unittest import mock
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -87,3 +89,19 @@ class TestExportProperties(testtools.TestCase):
     @given(st.one_of(FILES, FLAVOR_ROWS.map(json.dumps)))
     def test_flavors(self, content):
         self.check(exports.read_flavors, content)
+
+    @given(st.lists(st.dictionaries(st.sampled_from(COLUMNS), VALUES,
+                                    max_size=4), max_size=6),
+           st.integers(1, 40), st.sampled_from(['', ' ', '\n', ' \n\t']))
+    def test_json_streamed_in_chunks(self, rows, chunk, blank):
+        # any chunk size, so the values' ends fall anywhere in the buffer
+        text = '[' + blank + (',' + blank).join(
+            json.dumps(r) for r in rows) + blank + ']' + blank
+        fd, path = tempfile.mkstemp()
+        self.addCleanup(os.unlink, path)
+        with os.fdopen(fd, 'w') as f:
+            f.write(text)
+        with mock.patch.object(exports, '_JSON_CHUNK', chunk):
+            streamed = exports.read_rows(path)
+        self.assertEqual([{exports._key(k): v for k, v in r.items()}
+                          for r in json.loads(text)], streamed)
