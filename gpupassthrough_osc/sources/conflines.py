@@ -48,15 +48,28 @@ def _split(line: str) -> tuple[str, str] | None:
     return key.strip(), value
 
 
-def scan(files: list[str], keys: frozenset) -> dict:
-    """``{(section, option): [(file, line, value), ...]}`` in file order."""
-    found = collections.defaultdict(list)
+def read(files: list[str]) -> dict[str, list[str]]:
+    """``{file: its lines}``; a file that cannot be read has none."""
+    texts = {}
     for filename in files:
         try:
             with open(filename, encoding='utf-8', errors='replace') as f:
-                lines = f.readlines()
+                texts[filename] = f.readlines()
         except OSError:
-            continue
+            texts[filename] = []
+    return texts
+
+
+def scan(files: list[str], keys: frozenset,
+         texts: dict[str, list[str]] | None = None) -> dict:
+    """``{(section, option): [(file, line, value), ...]}`` in file order.
+
+    ``texts``: the files' lines when the caller has read them already.
+    """
+    found = collections.defaultdict(list)
+    texts = read(files) if texts is None else texts
+    for filename in files:
+        lines = texts[filename]
         section, last = None, None
         for number, line in enumerate(lines, 1):
             stripped = line.strip()
@@ -89,10 +102,11 @@ def locate(values: list[str], found: dict) -> list[Location]:
     return [queues[v].popleft() if queues.get(v) else None for v in values]
 
 
-def locations(files: list[str], alias: list[str],
-              device_spec: list[str]) -> tuple[list, list]:
+def locations(files: list[str], alias: list[str], device_spec: list[str],
+              texts: dict[str, list[str]] | None = None
+              ) -> tuple[list, list]:
     """(alias locations, device_spec locations) in one pass per file."""
-    found = scan(files, ALIAS_KEYS | DEVICE_SPEC_KEYS)
+    found = scan(files, ALIAS_KEYS | DEVICE_SPEC_KEYS, texts)
     return (locate(alias, {k: v for k, v in found.items()
                            if k in ALIAS_KEYS}),
             locate(device_spec, {k: v for k, v in found.items()

@@ -115,14 +115,21 @@ def _config_files(path):
     return files
 
 
-def _set_options(files):
-    """{(section, option)} written in the files, whatever their values."""
+def _set_options(texts):
+    """{(section, option)} written in the files, whatever their values.
+
+    oslo.config's own parser, so sections and keys are split exactly as
+    in nova, over the lines ``load`` read once; its parse() would open
+    the file again.
+    """
     from oslo_config import cfg
+    from oslo_config import iniparser
 
     found = set()
-    for filename in files:
+    for filename, lines in texts.items():
         sections = {}
-        cfg.ConfigParser(filename, sections).parse()
+        iniparser.BaseParser.parse(cfg.ConfigParser(filename, sections),
+                                   lines)
         found.update((section, option)
                      for section, options in sections.items()
                      for option in options)
@@ -156,10 +163,13 @@ def load(path):
     try:
         conf(args=[], project='nova', default_config_files=files,
              default_config_dirs=[], use_env=False)
-        written = _set_options(files)
+        # oslo.config has read the files for the values; the options
+        # written and the values' lines come from one more read, shared
+        texts = conflines.read(files)
+        written = _set_options(texts)
         alias, device_spec = list(conf.pci.alias), list(conf.pci.device_spec)
         alias_lines, device_spec_lines = conflines.locations(
-            files, alias, device_spec)
+            files, alias, device_spec, texts)
         return NovaConf(
             path=path,
             alias=alias,
