@@ -16,7 +16,7 @@
 
 The real commands on a 10k-row and a 200k-row ``mysql -B`` export, peak
 RSS from os.wait4() (tools/export-memory.py, which also runs the \\G and
-JSON forms and a million rows: about 4 minutes, too long for CI's two
+JSON forms and a million rows: about ten minutes, too long for CI's two
 cores; its numbers are in doc/source/reliability.rst). Memory, not time:
 the bound (1.5x the small peak + 20 MB) holds on a noisy machine, and
 holding the rows costs about 1.5 KB each (300 MB at 200k) before
