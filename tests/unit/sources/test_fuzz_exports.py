@@ -94,14 +94,17 @@ class TestExportProperties(testtools.TestCase):
                                     max_size=4), max_size=6),
            st.integers(1, 40), st.sampled_from(['', ' ', '\n', ' \n\t']))
     def test_json_streamed_in_chunks(self, rows, chunk, blank):
-        # any chunk size, so the values' ends fall anywhere in the buffer
-        text = '[' + blank + (',' + blank).join(
-            json.dumps(r) for r in rows) + blank + ']' + blank
+        # any chunk size, so the values' ends fall anywhere in the buffer;
+        # objects over several lines and a one-line sniff, so that the
+        # chunks are what is read
+        text = '[\n' + blank + (',' + blank).join(
+            json.dumps(r, indent=1) for r in rows) + blank + ']' + blank
         fd, path = tempfile.mkstemp()
         self.addCleanup(os.unlink, path)
         with os.fdopen(fd, 'w') as f:
             f.write(text)
-        with mock.patch.object(exports, '_JSON_CHUNK', chunk):
+        with mock.patch.object(exports, '_JSON_CHUNK', chunk), \
+                mock.patch.object(exports, '_SNIFF_LINES', 1):
             streamed = exports.read_rows(path)
         self.assertEqual([{exports._key(k): v for k, v in r.items()}
                           for r in json.loads(text)], streamed)
