@@ -18,8 +18,10 @@ nova 34.0.0 is importable in this environment, so instead of trusting our
 reading of nova we ask nova. This module holds the shared way in
 (:func:`nova`, :func:`nova_alias_conf`) and the extra-spec grammar and
 device_spec cases; the ``*_agreement.py`` modules beside it hold the rest
-(``test_alias_agreement``: the [pci] alias parser). Generated cases use
-the seeds of ``seeds.py``.
+(``test_alias_agreement``: the [pci] alias parser,
+``test_translation_agreement``: flavor values into PCI requests,
+``test_pool_agreement``: the scheduler's pool filters). Generated cases
+use the seeds of ``seeds.py``.
 """
 
 import contextlib
@@ -31,9 +33,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 import testtools
 
-from gpupassthrough_osc.pci import alias as our_alias
 from gpupassthrough_osc.pci import audit as our_audit
-from gpupassthrough_osc.pci import pools as our_pools
 from gpupassthrough_osc.pci import request as our_request
 from tests import fuzzing  # noqa: F401  (the settings profile)
 
@@ -186,112 +186,3 @@ class TestDeviceSpecProperty(testtools.TestCase):
             nova_refuses = True
         if ours:
             self.assertTrue(nova_refuses, value)
-
-
-def random_pool(rng):
-    pool = {'vendor_id': rng.choice(['10de', '10DE', '8086']),
-            'product_id': rng.choice(['2235', '1df6']),
-            'dev_type': rng.choice(['type-PCI', 'type-PF', 'type-VF',
-                                    'vdpa']),
-            'numa_node': rng.choice([0, 1, None]),
-            'count': rng.randint(1, 3)}
-    for tag, values in (('remote_managed', ['true', 'false', 'yes']),
-                        ('live_migratable', ['true', 'false'])):
-        if rng.random() < 0.2:
-            pool[tag] = rng.choice(values)
-    return pool
-
-
-def random_spec(rng):
-    choices = {
-        'vendor_id': ['10de', '10DE', '8086'],
-        'product_id': ['2235', '1df6', '1DF6'],
-        'dev_type': ['type-PCI', 'type-PF', 'type-VF', 'vdpa'],
-        'remote_managed': ['true', 'false'],
-        'live_migratable': ['true', 'false'],
-        'resource_class': ['CUSTOM_X'],
-        'traits': ['T1'],
-        'capability_type': ['pci'],
-    }
-    weights = {'vendor_id': 0.9, 'product_id': 0.8, 'dev_type': 0.5,
-               'remote_managed': 0.1, 'live_migratable': 0.1,
-               'resource_class': 0.1, 'traits': 0.1, 'capability_type': 0.05}
-    return {k: rng.choice(v) for k, v in choices.items()
-            if rng.random() < weights[k]}
-
-
-class TestPoolFilters(testtools.TestCase):
-
-    def stats(self):
-        n = nova()
-        return n['stats'].PciDeviceStats(
-            n['objects'].NUMATopology(cells=[]), dev_filter=mock.Mock())
-
-    def request(self, count, specs):
-        return nova()['objects'].InstancePCIRequest(
-            count=count, spec=specs, alias_name='a', numa_policy='legacy',
-            request_id=None)
-
-    def test_filter_pools(self):
-        rng = random.Random(3)
-        stats = self.stats()
-        for _ in range(CASES * 2):
-            pools = [random_pool(rng) for _ in range(rng.randint(1, 4))]
-            specs = [random_spec(rng) for _ in range(rng.randint(1, 2))]
-            count = rng.randint(1, 3)
-            theirs = stats._filter_pools([dict(p) for p in pools],
-                                         self.request(count, specs), None,
-                                         [])
-            kept, _dropped = our_pools.filter_pools(
-                [dict(p) for p in pools], specs)
-            case = f'pools={pools} specs={specs} count={count}'
-            if theirs is None:
-                self.assertLess(sum(p['count'] for p in kept), count, case)
-            else:
-                self.assertEqual(theirs, kept, case)
-
-    def test_support_requests(self):
-        rng = random.Random(4)
-        for _ in range(CASES * 2):
-            pools = [random_pool(rng) for _ in range(rng.randint(1, 4))]
-            wanted = [(rng.randint(1, 3),
-                       [random_spec(rng) for _ in range(rng.randint(1, 2))])
-                      for _ in range(rng.randint(1, 2))]
-            stats = self.stats()
-            stats.pools = [dict(p) for p in pools]
-            theirs = stats.support_requests(
-                [self.request(c, s) for c, s in wanted], {})
-            self.assertEqual(theirs, our_pools.supports(pools, wanted),
-                             f'pools={pools} wanted={wanted}')
-
-
-class TestTranslation(testtools.TestCase):
-    """Stored values nova turns into PCI requests at boot, or fails on."""
-
-    def test_same_requests_or_same_failure(self):
-        n = nova()
-        lines = ['{"name": "a", "vendor_id": "10de", "product_id": "2235"}',
-                 '{"name": "b", "vendor_id": "10de", "product_id": "1df6"}']
-        n['conf'].set_override('alias', lines, 'pci')
-        n['conf'].set_override('pci_in_placement', False, 'filter_scheduler')
-        n['request'].get_alias_from_config.cache_clear()
-        aliases = our_alias.parse_config(lines).aliases()
-        rng = random.Random(5)
-        alphabet = ['a', 'b', 'c', ':', ',', ' ', '1', '2', '0']
-        values = [''.join(rng.choice(alphabet)
-                          for _ in range(rng.randint(1, 8)))
-                  for _ in range(CASES * 3)]
-        for value in values:
-            try:
-                theirs = [(r.alias_name, r.count) for r in
-                          n['request']._translate_alias_to_requests(value)]
-            except Exception:
-                theirs = None
-            try:
-                requests = our_request.translate(value)
-                ours = None if our_request.undefined_aliases(
-                    requests, aliases) else [(r.name, r.count)
-                                             for r in requests]
-            except our_request.RequestError:
-                ours = None
-            self.assertEqual(theirs, ours, repr(value))
