@@ -177,6 +177,13 @@ def names_in(reason):
         match.group(2).split(','))
 
 
+# nova's same-name rules, by the start of the reason they give
+SAME_NAME_RULES = {'NUMA policy mismatch': 'NUMA policy differs',
+                   'Device type mismatch': 'device_type differs',
+                   "'dev_type'": 'device_type unset',
+                   'The PCI alias(es)': 'several specs in placement'}
+
+
 def tally_of(aliases, failure, tally):
     """Count which of nova's rules a case reached."""
     if failure is None:
@@ -186,12 +193,13 @@ def tally_of(aliases, failure, tally):
             tally['multispec path'] += 1
         return
     stage, _line, cause, names, reason = failure
-    if stage == 'multispec' or cause == 'KeyError' or (
-            'mismatch for alias' in reason):
+    rule = next((rule for start, rule in SAME_NAME_RULES.items()
+                 if reason.startswith(start) and stage != 'ids'), None)
+    if rule:
         tally['multispec path'] += 1
-        tally[reason.split(' ')[0] if stage == 'parse' else stage] += 1
+        tally[rule] += 1
     if stage == 'multispec' and len(names) > 1:
-        tally['multispec, several names'] += 1
+        tally['several specs in placement, several names'] += 1
     tally[f'{stage} {cause}'] += 1
 
 
@@ -234,8 +242,8 @@ class TestAliasConfig(testtools.TestCase):
                                     f'seed {seed}: {tally}')
             self.assertGreaterEqual(tally['multispec path'], CASES // 4,
                                     f'seed {seed}: {tally}')
-            for kind in ('NUMA', 'Device', "'dev_type'", 'multispec',
-                         'multispec, several names',
+            for kind in (*SAME_NAME_RULES.values(),
+                         'several specs in placement, several names',
                          'valid, a name with several specs'):
                 self.assertGreaterEqual(tally[kind], 5,
                                         f'seed {seed}: {kind}: {tally}')
