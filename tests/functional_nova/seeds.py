@@ -36,7 +36,11 @@ def every_seed() -> tuple[int, ...]:
     return FIXED + (random_seed(),)
 
 
+def label(seed: int) -> str:
+    """How a failure names its seed: with the command that replays it."""
+    return f'seed {seed} (replay: GPU_TEST_SEED={seed})'
+
+
 def replay(seed: int, index: int, exc: AssertionError) -> AssertionError:
     """``exc`` with the seed and case that produced it, for a replay."""
-    return AssertionError(
-        f'seed {seed} case {index} (replay: GPU_TEST_SEED={seed}): {exc}')
+    return AssertionError(f'{label(seed)} case {index}: {exc}')

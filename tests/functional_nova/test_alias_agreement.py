@@ -239,14 +239,14 @@ class TestAliasConfig(testtools.TestCase):
                 str(tally)))
             # a generator that drifts to refusals only tests nothing
             self.assertGreaterEqual(tally['valid'], CASES // 3,
-                                    f'seed {seed}: {tally}')
+                                    f'{seeds.label(seed)}: {tally}')
             self.assertGreaterEqual(tally['multispec path'], CASES // 4,
-                                    f'seed {seed}: {tally}')
+                                    f'{seeds.label(seed)}: {tally}')
             for kind in (*SAME_NAME_RULES.values(),
                          'several specs in placement, several names',
                          'valid, a name with several specs'):
-                self.assertGreaterEqual(tally[kind], 5,
-                                        f'seed {seed}: {kind}: {tally}')
+                self.assertGreaterEqual(
+                    tally[kind], 5, f'{seeds.label(seed)}: {kind}: {tally}')
 
     def test_multispec_names_in_order_of_first_line(self):
         # nova's _validate_multispec walks its alias dict, filled in the

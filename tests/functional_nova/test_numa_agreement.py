@@ -264,9 +264,7 @@ class TestNumaFit(testtools.TestCase):
             try:
                 self.one_case(rng, tally)
             except AssertionError as exc:
-                raise AssertionError(
-                    f'seed {seed} case {index} (replay: GPU_TEST_SEED='
-                    f'{seed}): {exc}') from None
+                raise seeds.replay(seed, index, exc) from None
         judged = tally['fit'] + tally['no fit']
         # a generator that stops producing both answers tests nothing
         self.assertGreaterEqual(tally['fit'], judged * share,

@@ -227,15 +227,16 @@ class TestPoolFilters(testtools.TestCase):
                     self.compare(*random_case(rng), tally)
                 except AssertionError as exc:
                     raise seeds.replay(seed, index, exc) from None
+            self.addDetail(f'seed {seed}', testtools.content.text_content(
+                str(tally)))
             # kept devices dominate, yet every answer and step is reached
             self.assertGreaterEqual(tally['kept'], CASES // 2,
-                                    f'seed {seed}: {tally}')
+                                    f'{seeds.label(seed)}: {tally}')
             self.assertGreaterEqual(tally['too few'], CASES // 10,
-                                    f'seed {seed}: {tally}')
-            for _method, name in STEPS:
-                if name != 'placement':
-                    self.assertGreaterEqual(tally[name], 5,
-                                            f'seed {seed}: {name}: {tally}')
+                                    f'{seeds.label(seed)}: {tally}')
+            for name in {name for _method, name in STEPS} - {'placement'}:
+                self.assertGreaterEqual(
+                    tally[name], 5, f'{seeds.label(seed)}: {name}: {tally}')
 
     def test_support_requests(self):
         for seed in seeds.every_seed():
@@ -262,6 +263,6 @@ class TestPoolFilters(testtools.TestCase):
                     raise seeds.replay(seed, index, exc) from None
                 tally[theirs] += 1
             self.assertGreaterEqual(tally[True], CASES // 8,
-                                    f'seed {seed}: {tally}')
+                                    f'{seeds.label(seed)}: {tally}')
             self.assertGreaterEqual(tally[False], CASES // 8,
-                                    f'seed {seed}: {tally}')
+                                    f'{seeds.label(seed)}: {tally}')

@@ -183,10 +183,10 @@ class TestTranslation(testtools.TestCase):
                 str(tally)))
             # most values translate, yet each failure kind is reached
             self.assertGreaterEqual(tally['translated'], cases // 2,
-                                    f'seed {seed}: {tally}')
+                                    f'{seeds.label(seed)}: {tally}')
             for kind in ('ValueError', 'PciRequestAliasNotDefined'):
                 self.assertGreaterEqual(tally[kind], 20,
-                                        f'seed {seed}: {tally}')
+                                        f'{seeds.label(seed)}: {tally}')
 
     @unittest.expectedFailure
     def test_undefined_alias_before_a_later_bad_item(self):
