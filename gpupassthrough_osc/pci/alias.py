@@ -114,8 +114,11 @@ class AliasConfig:
         for entry in self.entries:
             if entry.stage == 'parse':
                 return entry.reason
-        multispec = list(dict.fromkeys(
-            e.name for e in self.entries if e.stage == 'multispec'))
+        # nova's _validate_multispec walks its alias dict, which holds the
+        # names in the order they first appear, not the order they repeat
+        repeated = {e.name for e in self.entries if e.stage == 'multispec'}
+        multispec = [name for name in dict.fromkeys(
+            e.name for e in self.entries) if name in repeated]
         if multispec:
             return _multispec_reason(','.join(multispec))
         names = sorted({e.name for e in self.entries if e.stage == 'ids'})
