@@ -21,6 +21,7 @@ from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.commands import inventory
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import catalog
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 
 
@@ -46,8 +47,7 @@ class AuditDevice(common.ApiTimeout, common.FailOn, command.Lister):
     def take_action(self, parsed_args):
         sources = inventory.Sources(self.app, parsed_args)
         findings = audit.run(sources.inventory(placement=True))
-        worst = audit.worst(findings)
-        self.fail_if(parsed_args, audit.SEVERITY_RANK.get(worst))
+        self.fail_if(parsed_args, (f.severity for f in findings))
         columns = ('Severity', 'Code', 'Subject', 'Message', 'Fix')
         return columns, [(f.severity, f.code, f.subject, f.message, f.fix)
                          for f in findings]
@@ -126,7 +126,7 @@ class ListDevice(command.Lister):
     @staticmethod
     def _summary(sources, filters):
         pools, nodes, _leaks = sources.device_data(with_leaks=False)
-        data = audit.Inventory(confs=[], pools=pools or [], nodes=nodes)
+        data = model.Inventory(confs=[], pools=pools or [], nodes=nodes)
         totals = {}
         for pool in pools or []:
             node = nodes.get(pool.node_key)

@@ -21,109 +21,21 @@ extra-spec grammar (pci.request) and the scheduler's pool filters
 (pci.pools).
 """
 
-import dataclasses
-import functools
 import json
 
 from gpupassthrough_osc.pci import alias as pci_alias
 from gpupassthrough_osc.pci import catalog
+# names, not modules: every rule builds Finding(ERROR, ...) rows
+from gpupassthrough_osc.pci.model import Finding
 from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import placement
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.pci import scheduler
-
-ERROR = 'error'
-WARNING = 'warning'
-INFO = 'info'
-SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
-
-
-@dataclasses.dataclass(frozen=True)
-class Finding:
-    severity: str
-    code: str
-    subject: str
-    message: str
-    fix: str = ''
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Node:
-    cell: str
-    id: int
-    host: str | None
-    hypervisor_hostname: str | None = None
-    deleted: bool = False
-    numa_topology: str | None = None  # the raw column; None: NULL
-    numa_read: bool = False           # False: the source lacks the column
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Leak:
-    """A device row held by an instance that is deleted or unknown."""
-
-    cell: str
-    compute_node_id: int
-    address: str
-    vendor_id: str
-    product_id: str
-    status: str
-    instance_uuid: str
-    instance_deleted: bool  # False: no instance row at all
-
-
-@dataclasses.dataclass(frozen=True)
-class Flavor:
-    id: str
-    name: str
-    specs: dict
-    vcpus: int | None = None          # None: the source did not say
-    memory_mb: int | None = None
-
-
-@dataclasses.dataclass
-class Inventory:
-    """What the adapters found; ``None`` means "not available"."""
-
-    confs: list                     # sources.novaconf.NovaConf
-    pools: list | None = None       # pci.pools.DevicePool
-    nodes: dict = dataclasses.field(default_factory=dict)
-    leaks: list | None = None
-    flavors: list | None = None
-    providers: list | None = None   # pci.placement.NodeView, per node
-    notes: list = dataclasses.field(default_factory=list)
-    _alias_configs: list | None = dataclasses.field(
-        default=None, init=False, repr=False, compare=False)
-
-    def host(self, cell, node_id):
-        node = self.nodes.get((cell, node_id))
-        host = node.host if node else f'compute node {node_id}'
-        return f'{cell}/{host}' if cell and self.multi_cell else host
-
-    @functools.cached_property
-    def index(self):
-        return pci_pools.PoolIndex(self.pools or [])
-
-    @functools.cached_property
-    def host_topologies(self):
-        return numa.HostTopologies(self.nodes, lambda key: self.host(*key))
-
-    @functools.cached_property
-    def multi_cell(self):
-        return len({p.cell for p in self.pools or []}) > 1
-
-    def alias_configs(self):
-        """(conf, AliasConfig) per nova.conf, parsed once per Inventory.
-
-        Several rules need them; 20,000 alias lines take ~0.5 s to parse.
-        """
-        if self._alias_configs is None:
-            self._alias_configs = [(conf, pci_alias.parse_config(
-                conf.alias, source=conf.path,
-                pci_in_placement=conf.pci_in_placement))
-                for conf in self.confs]
-        return self._alias_configs
+from gpupassthrough_osc import severity
+from gpupassthrough_osc.severity import ERROR
+from gpupassthrough_osc.severity import INFO
+from gpupassthrough_osc.severity import WARNING
 
 
 # --- helpers shared by the rules ------------------------------------------
@@ -159,7 +71,7 @@ def _host_list(inventory, node_keys, limit=3):
 def _unique_aliases(inventory):
     """Each distinct valid alias definition once: (name, policy, specs)."""
     seen = {}
-    for _conf, config in inventory.alias_configs():
+    for _conf, config in inventory.alias_configs:
         for name, (policy, specs) in config.aliases().items():
             key = (name, policy, json.dumps(specs, sort_keys=True))
             seen.setdefault(key, (name, policy, specs))
@@ -212,7 +124,7 @@ def alias_invalid(inventory):
     """
     findings = []
     first_bad = []
-    for conf, config in inventory.alias_configs():
+    for conf, config in inventory.alias_configs:
         if not config.error:
             continue
         bad = _bad_aliases(conf, config)
@@ -244,7 +156,7 @@ def alias_invalid(inventory):
 
 def alias_differs_between_confs(inventory):
     """nova-api and every compute must define an alias identically."""
-    configs = inventory.alias_configs()
+    configs = inventory.alias_configs
     if len(configs) < 2:
         return []
     definitions = {}
@@ -394,7 +306,7 @@ def _no_device(inventory, name, specs, ids):
 def gpus_without_alias(inventory):
     if inventory.pools is None:
         return []
-    configs = inventory.alias_configs()
+    configs = inventory.alias_configs
     if not configs:
         return []
     specs = [s for _c, config in configs
@@ -507,7 +419,7 @@ def flavor_problems(inventory):
     """
     if inventory.flavors is None:
         return []
-    configs = inventory.alias_configs()
+    configs = inventory.alias_configs
     findings = []
     for flavor in inventory.flavors:
         value = flavor.specs.get(pci_request.EXTRA_SPEC)
@@ -709,13 +621,5 @@ def run(inventory, rules=RULES):
         findings.extend(rule(inventory))
     findings.extend(Finding(INFO, 'NOTE', 'audit', note, '')
                     for note in inventory.notes)
-    return sorted(findings, key=lambda f: (SEVERITY_RANK[f.severity],
+    return sorted(findings, key=lambda f: (severity.rank(f.severity),
                                            f.code, f.subject))
-
-
-def worst(findings):
-    """The most severe severity present, or None."""
-    ranks = [SEVERITY_RANK[f.severity] for f in findings]
-    if not ranks:
-        return None
-    return {v: k for k, v in SEVERITY_RANK.items()}[min(ranks)]

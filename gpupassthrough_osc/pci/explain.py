@@ -38,12 +38,13 @@ Pure: the caller passes the Inventory the adapters read.
 
 import dataclasses
 
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import placement
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.pci import scheduler
+from gpupassthrough_osc import severity
 
 NOW = 'fits now'
 LATER = 'fits once devices are freed'
@@ -89,7 +90,7 @@ class Explanation:
         return counts
 
 
-def _requests(inventory: audit.Inventory, specs: dict):
+def _requests(inventory: model.Inventory, specs: dict):
     """(requests, aliases, blocked): nova-api's translation, step 1."""
     value = specs.get(pci_request.EXTRA_SPEC)
     if value is None:
@@ -98,7 +99,7 @@ def _requests(inventory: audit.Inventory, specs: dict):
     if not requests:
         return [], {}, f'extra spec: pci_passthrough:alias={value!r}: ' \
                        f'{problem}'
-    configs = inventory.alias_configs()
+    configs = inventory.alias_configs
     if not configs:
         return requests, {}, ('alias parse: no nova.conf read, so the '
                               'aliases are unknown')
@@ -207,7 +208,7 @@ def _host_verdict(inventory, key, pools, requests, wanted,
     return HostVerdict(**row, verdict=NOW)
 
 
-def explain_flavor(inventory: audit.Inventory, flavor: audit.Flavor,
+def explain_flavor(inventory: model.Inventory, flavor: model.Flavor,
                    host: str | None = None,
                    all_hosts: bool = False) -> Explanation:
     """Every live compute host against ``flavor``.
@@ -267,7 +268,7 @@ def _path_refusals(inventory, flavor):
     alone = dataclasses.replace(inventory, flavors=[flavor],
                                 notes=list(inventory.notes))
     return [(f.code, f.message) for rule in PATH_RULES
-            for f in rule(alone) if f.severity == audit.ERROR and
+            for f in rule(alone) if f.severity == severity.ERROR and
             f.subject == f'flavor {flavor.name}']
 
 

@@ -40,9 +40,11 @@ import math
 import re
 
 from gpupassthrough_osc import exceptions as gpu_exceptions
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.pci import scheduler
+from gpupassthrough_osc import severity
 
 # nova/objects/fields.py PCINUMAAffinityPolicy
 REQUIRED = 'required'
@@ -933,7 +935,6 @@ def flavor_fit(inventory, flavor, requests: list,
     AliasConfig.aliases(). FLAVOR_NUMA_INVALID where nova's
     ``numa_get_constraints`` (or the policy check) refuses every boot.
     """
-    audit = _audit()
     subject = f'flavor {flavor.name}'
     try:
         wanted = [(r.count, aliases[r.name][1], request_policy(
@@ -943,15 +944,15 @@ def flavor_fit(inventory, flavor, requests: list,
             guest = guest_topology(flavor.specs, flavor.vcpus,
                                    flavor.memory_mb)
     except GuestTopologyError as exc:
-        return None, [audit.Finding(
-            audit.ERROR, 'FLAVOR_NUMA_INVALID', subject,
+        return None, [model.Finding(
+            severity.ERROR, 'FLAVOR_NUMA_INVALID', subject,
             f'nova refuses every boot of this flavor '
             f'(nova/virt/hardware.py numa_get_constraints): {exc}',
             'fix the hw: extra specs of the flavor')]
     findings = []
     if guest is None and scheduler.has_guest_numa_topology(flavor.specs):
-        findings.append(audit.Finding(
-            audit.INFO, 'FLAVOR_NUMA_UNCHECKED', subject,
+        findings.append(model.Finding(
+            severity.INFO, 'FLAVOR_NUMA_UNCHECKED', subject,
             "the flavor source gave no vCPUs/RAM: its guest NUMA topology "
             "and NUMA fit were not checked", 'read flavors from the API '
             'database or `openstack flavor list --long -f json`'))
@@ -988,17 +989,17 @@ def notes_when_fits(inventory, flavor, fit: FlavorFit, live: dict) -> list:
             f'and socket never')
     if not notes:
         return []
-    return [audit.Finding(
-        audit.INFO, 'FLAVOR_NUMA_UNCHECKED', f'flavor {flavor.name}',
+    return [model.Finding(
+        severity.INFO, 'FLAVOR_NUMA_UNCHECKED', f'flavor {flavor.name}',
         f'NUMA fit of a {describe(fit.guest)}: ' + '; '.join(notes), '')]
 
 
 def no_free_capacity(inventory, flavor, fit: FlavorFit, ever: int,
                      requests: list):
     """FLAVOR_NUMA_NO_FREE_CAPACITY: fits an empty host, none today."""
-    audit = _audit()
-    return audit.Finding(
-        audit.WARNING, 'FLAVOR_NUMA_NO_FREE_CAPACITY', f'flavor {flavor.name}',
+    return model.Finding(
+        severity.WARNING, 'FLAVOR_NUMA_NO_FREE_CAPACITY',
+        f'flavor {flavor.name}',
         f'{ever} host(s) could take {pci_request.canonical(requests)} '
         f'with a {describe(fit.guest)}, '
         f'and some have the devices free, but on no host are they free on '
@@ -1016,7 +1017,6 @@ def unsatisfiable(inventory, flavor, fit: FlavorFit, live: dict,
     when empty. The best host shown is the one with the most matching
     devices among those whose NUMA cells are known.
     """
-    audit = _audit()
     topologies = inventory.host_topologies
 
     def matching(key):
@@ -1064,5 +1064,6 @@ def unsatisfiable(inventory, flavor, fit: FlavorFit, live: dict,
                          f'hw:numa_nodes=2 (a guest spanning two nodes)')
         fixes.append('or move the cards onto the NUMA node(s) the guest '
                      'fits')
-    return audit.Finding(audit.ERROR, 'FLAVOR_NUMA_UNSATISFIABLE',
-                         f'flavor {flavor.name}', message, '; '.join(fixes))
+    return model.Finding(severity.ERROR, 'FLAVOR_NUMA_UNSATISFIABLE',
+                         f'flavor {flavor.name}', message,
+                         '; '.join(fixes))

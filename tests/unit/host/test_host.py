@@ -20,6 +20,7 @@ import testtools
 from gpupassthrough_osc.host import checks
 from gpupassthrough_osc.host import config
 from gpupassthrough_osc.host import sysfs
+from gpupassthrough_osc import severity
 from tests import hostfixture
 
 
@@ -48,7 +49,7 @@ class TestCleanA40(HostTestCase):
         results = checks.run(facts)
         self.assertEqual({'ok'}, {r.status for r in results},
                          [r for r in results if r.status != 'ok'])
-        self.assertEqual('ok', checks.worst(results))
+        self.assertEqual('ok', severity.worst(r.status for r in results))
 
     def test_nova_will_record_type_pf(self):
         facts = self.facts(hostfixture.a40_amd_clean)

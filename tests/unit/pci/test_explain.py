@@ -20,8 +20,8 @@ from osc_lib import exceptions
 import testtools
 
 from gpupassthrough_osc.commands import explain as explain_cmd
-from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import explain
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import scheduler
 from tests.unit.pci import test_audit as t
 
@@ -33,7 +33,7 @@ def conf(*aliases):
 
 
 def run(flavor, confs, pools, names=('gpu1', 'gpu2'), **kw):
-    inventory = audit.Inventory(confs=confs, pools=pools,
+    inventory = model.Inventory(confs=confs, pools=pools,
                                 nodes=t.nodes(*names), flavors=[flavor])
     return explain.explain_flavor(inventory, flavor, **kw)
 
@@ -139,7 +139,7 @@ class TestRows(testtools.TestCase):
 
     def test_find_flavor_by_name_or_id_and_ambiguity(self):
         flavors = [t.flavor('a:1', name='x'), t.flavor('a:1', name='y'),
-                   audit.Flavor('id-z', 'x', {})]
+                   model.Flavor('id-z', 'x', {})]
         self.assertEqual('id-y', explain_cmd.find_flavor(flavors, 'y').id)
         self.assertEqual('x', explain_cmd.find_flavor(flavors, 'id-x').name)
         err = self.assertRaises(exceptions.CommandError,
