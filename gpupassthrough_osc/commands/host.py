@@ -107,8 +107,9 @@ class IommuGroups(command.Lister):
                     continue
                 rows.append((int(group) if group.isdigit() else group,
                              address, fn.pci_class[:4], fn.ids,
-                             catalog.model_name(fn.vendor_id, fn.device_id,
-                                                root=facts.root),
+                             catalog.model_name(
+                                 fn.vendor_id, fn.device_id,
+                                 sysfs.read_pci_ids(facts.root)),
                              fn.driver, _role(fn, gpu_groups)))
         return columns, rows
 
