@@ -112,6 +112,10 @@ class Finding:
     fix: str = ''
 
 
+# what every rule returns
+Findings = list[Finding]
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Node:
     cell: str

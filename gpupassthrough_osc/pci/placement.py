@@ -32,11 +32,15 @@ the live placement inventory is not read (only what nova.conf and
 pci_devices imply).
 """
 
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
 import json
 
 import os_resource_classes
 import os_traits
 
+from gpupassthrough_osc.pci import alias as pci_alias
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
@@ -61,7 +65,7 @@ def resource_class(requested: str | None, vendor_id: str | None,
     return f'CUSTOM_PCI_{vendor_id}_{product_id}'.upper()
 
 
-def traits(value: str | None) -> frozenset:
+def traits(value: str | None) -> frozenset[str]:
     """nova's ``get_traits``: a comma list, standard names kept as given."""
     if not value:
         return frozenset()
@@ -71,12 +75,13 @@ def traits(value: str | None) -> frozenset:
     return frozenset([*standard, *custom])
 
 
-def _entries(conf) -> list[dict]:
+def _entries(conf: model.NovaConf) -> list[pci_pools.Spec]:
     return [entry for raw in conf.device_spec
             for entry in pci_pools.device_spec_entries(raw)]
 
 
-def provider_of(pool, entries) -> tuple[str, frozenset] | None:
+def provider_of(pool: pci_pools.HasIds, entries: Iterable[pci_pools.Spec]
+                ) -> tuple[str, frozenset[str]] | None:
     """(resource class, traits) nova-compute reports for a pool's devices.
 
     The first entry whose ids match wins (nova/pci/whitelist.py
@@ -94,7 +99,8 @@ def provider_of(pool, entries) -> tuple[str, frozenset] | None:
     return None
 
 
-def _compute_entries(confs) -> list[dict] | None:
+def _compute_entries(confs: Iterable[model.NovaConf]
+                     ) -> list[pci_pools.Spec] | None:
     """device_spec of the nova.conf(s) that report to placement."""
     reporting = [c for c in confs if c.report_in_placement]
     if not reporting:
@@ -102,7 +108,7 @@ def _compute_entries(confs) -> list[dict] | None:
     return [e for c in reporting for e in _entries(c)]
 
 
-def flavors_without_candidates(inventory: model.Inventory) -> list:
+def flavors_without_candidates(inventory: model.Inventory) -> model.Findings:
     """FLAVOR_PLACEMENT_NO_CANDIDATE: no provider has the alias's RC+traits.
 
     Only when the scheduler's nova.conf turns ``pci_in_placement`` on.
@@ -139,7 +145,8 @@ def flavors_without_candidates(inventory: model.Inventory) -> list:
     return findings
 
 
-def _fix(inventory, config, name, entries) -> str:
+def _fix(inventory: model.Inventory, config: pci_alias.AliasConfig,
+         name: str, entries: list[pci_pools.Spec] | None) -> str:
     """The alias line asking for what the devices' providers offer.
 
     The alias's ids pick the devices; when their providers share one
@@ -154,8 +161,8 @@ def _fix(inventory, config, name, entries) -> str:
         return generic
     alias = json.loads(entry.raw)
     ids = {k: alias[k] for k in ('vendor_id', 'product_id') if k in alias}
-    offered = {}
-    for pool in inventory.pools:
+    offered: dict[str, set[str]] = {}
+    for pool in inventory.pools or []:
         if all(getattr(pool, k).lower() == str(v).lower()
                for k, v in ids.items()):
             provider = provider_of(pool, entries)
@@ -173,7 +180,8 @@ def _fix(inventory, config, name, entries) -> str:
             f'{json.dumps(fixed)}, then restart nova-api and nova-compute')
 
 
-def _unplaceable(inventory, specs, entries) -> str | None:
+def _unplaceable(inventory: model.Inventory, specs: list[pci_pools.Spec],
+                 entries: list[pci_pools.Spec] | None) -> str | None:
     spec = specs[0]
     wanted_rc = resource_class(spec.get('resource_class'),
                                spec.get('vendor_id'), spec.get('product_id'))
@@ -185,8 +193,8 @@ def _unplaceable(inventory, specs, entries) -> str | None:
         return (f'it asks placement for {wants}, but no nova.conf given '
                 f'sets [pci] report_in_placement, so no compute reports a '
                 f'PCI device')
-    offered = {}
-    for pool in inventory.pools:
+    offered: dict[str, set[str]] = {}
+    for pool in inventory.pools or []:
         provider = provider_of(pool, entries)
         if provider:
             offered.setdefault(provider[0], set()).update(provider[1])
@@ -226,7 +234,7 @@ def provider_name(hypervisor_hostname: str, device: model.Device) -> str:
     return f'{hypervisor_hostname}_{address.upper()}'
 
 
-def reported_devices(view: model.NodeView) -> dict[str, list]:
+def reported_devices(view: model.NodeView) -> dict[str, list[model.Device]]:
     """{provider name: [Device]} nova-compute reports for the node.
 
     Live rows only (``removed`` ones are not counted,
@@ -234,7 +242,7 @@ def reported_devices(view: model.NodeView) -> dict[str, list]:
     ``physical_network`` is neutron's and never reported (``_add_dev``).
     Without the node's device_spec every live row is taken as reported.
     """
-    reported: dict[str, list] = {}
+    reported: dict[str, list[model.Device]] = {}
     for device in view.devices:
         if device.status in pci_pools.GONE_STATUSES:
             continue
@@ -246,12 +254,13 @@ def reported_devices(view: model.NodeView) -> dict[str, list]:
     return reported
 
 
-def reporting_entries(confs: list) -> list[dict] | None:
+def reporting_entries(confs: Sequence[model.NovaConf]
+                      ) -> list[pci_pools.Spec] | None:
     """device_spec of the nova.conf(s) with report_in_placement, or None."""
     return _compute_entries(confs)
 
 
-def _views(inventory: model.Inventory) -> list:
+def _views(inventory: model.Inventory) -> list[model.NodeView]:
     return inventory.providers or []
 
 
@@ -260,7 +269,8 @@ def _pci_provider(view: model.NodeView, name: str) -> model.Provider | None:
                  if p.name == name and p.uuid != view.root_uuid), None)
 
 
-def _reported_providers(inventory: model.Inventory):
+def _reported_providers(inventory: model.Inventory) -> Iterator[
+        tuple[model.NodeView, str, list[model.Device], model.Provider]]:
     """(view, provider name, [Device], Provider) of each reported PCI RP."""
     for view in _views(inventory):
         for name, devices in sorted(reported_devices(view).items()):
@@ -275,7 +285,7 @@ def unallocated_holders(view: model.NodeView) -> list[str]:
     The consumers whose placement allocations say why (read with
     ``GET /allocations/<instance uuid>``).
     """
-    holders = set()
+    holders: set[str] = set()
     for name, devices in reported_devices(view).items():
         provider = _pci_provider(view, name)
         if provider is None or provider.usages is None:
@@ -286,7 +296,7 @@ def unallocated_holders(view: model.NodeView) -> list[str]:
     return sorted(holders)
 
 
-def _heal_fix(view: model.NodeView, held: list) -> str:
+def _heal_fix(view: model.NodeView, held: list[model.Device]) -> str:
     """What heals a device nova handed out without a placement usage.
 
     nova-compute heals only inside an instance's existing allocation on
@@ -312,14 +322,14 @@ def _heal_fix(view: model.NodeView, held: list) -> str:
             f"{orphans[0]}")
 
 
-def _devices_text(devices: list, limit: int = 3) -> str:
+def _devices_text(devices: list[model.Device], limit: int = 3) -> str:
     shown = ', '.join(f'{d.address} ({d.vendor_id}:{d.product_id} '
                       f'{d.dev_type})' for d in devices[:limit])
     more = len(devices) - limit
     return shown + (f' and {more} more' if more > 0 else '')
 
 
-def devices_without_provider(inventory: model.Inventory) -> list:
+def devices_without_provider(inventory: model.Inventory) -> model.Findings:
     """PLACEMENT_DEVICE_NO_PROVIDER: a tracked device placement lacks.
 
     nova/compute/pci_placement_translator.py names one provider per
@@ -363,7 +373,7 @@ def _inventory_line(provider: model.Provider) -> str:
                      ) or 'no inventory'
 
 
-def inventory_mismatches(inventory: model.Inventory) -> list:
+def inventory_mismatches(inventory: model.Inventory) -> model.Findings:
     """PLACEMENT_INVENTORY_MISMATCH / PLACEMENT_RESOURCE_CLASS_MISMATCH.
 
     nova's ``_get_inventories``: one resource class per provider, total =
@@ -411,7 +421,7 @@ def inventory_mismatches(inventory: model.Inventory) -> list:
     return findings
 
 
-def providers_missing_traits(inventory: model.Inventory) -> list:
+def providers_missing_traits(inventory: model.Inventory) -> model.Findings:
     """PLACEMENT_TRAITS_MISSING: nova's traits absent from a PCI provider.
 
     nova replaces the whole set on each update (``update_traits``): the
@@ -443,7 +453,7 @@ def providers_missing_traits(inventory: model.Inventory) -> list:
     return findings
 
 
-def usage_mismatches(inventory: model.Inventory) -> list:
+def usage_mismatches(inventory: model.Inventory) -> model.Findings:
     """PLACEMENT_USAGE_WITHOUT_DEVICE / PLACEMENT_DEVICE_NOT_ALLOCATED.
 
     Placement's usage of a PCI provider against the devices pci_devices

@@ -43,6 +43,8 @@ NOVA_VALUE_PATTERN = r'[^:]+:\d+(?:\s*,\s*[^:]+:\d+)*'
 
 FORMAT_HINT = 'NAME:COUNT[,NAME:COUNT...] (for example gpuA40:1)'
 
+# the items of one pci_passthrough:alias value
+Requests = list['AliasRequest']
 # (count, specs): one request as nova's filters take it, the alias's specs
 Wanted = tuple[int, list[pci_pools.Spec]]
 

@@ -32,17 +32,17 @@ The rules are functions ``rule(inventory) -> [Finding]`` registered in
 ``audit.RULES``; they do no I/O.
 """
 
+from collections.abc import Mapping
+from collections.abc import Sequence
 import dataclasses
 import difflib
 import re
+import types
 import typing
 
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc import severity
-
-# What every rule returns.
-Findings = list[model.Finding]
 
 PCI_FILTER = 'PciPassthroughFilter'
 NUMA_FILTER = 'NUMATopologyFilter'
@@ -104,12 +104,12 @@ class SchedulerConf:
     """The scheduler options when no nova.conf of a controller is known.
 
     ``sources.novaconf.NovaConf`` has the same attributes; the rules take
-    either.
+    either (pci.model.SchedulerOptions).
     """
 
     path: str | None = None
-    enabled_filters: tuple = DEFAULT_ENABLED_FILTERS
-    available_filters: tuple = DEFAULT_AVAILABLE_FILTERS
+    enabled_filters: tuple[str, ...] = DEFAULT_ENABLED_FILTERS
+    available_filters: tuple[str, ...] = DEFAULT_AVAILABLE_FILTERS
     pci_in_placement: bool = DEFAULT_PCI_IN_PLACEMENT
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
@@ -119,7 +119,7 @@ NOVA_DEFAULTS = SchedulerConf()
 
 # --- nova's rules ----------------------------------------------------------
 
-def guest_numa_topology_reason(specs: dict) -> str | None:
+def guest_numa_topology_reason(specs: Mapping[str, str]) -> str | None:
     """The flavor extra spec that gives a guest a NUMA topology, or None.
 
     Mirrors nova/virt/hardware.py ``numa_get_constraints`` for a flavor
@@ -149,12 +149,12 @@ def guest_numa_topology_reason(specs: dict) -> str | None:
     return None
 
 
-def has_guest_numa_topology(specs: dict) -> bool:
+def has_guest_numa_topology(specs: Mapping[str, str]) -> bool:
     """Does nova build an InstanceNUMATopology from these flavor specs?"""
     return guest_numa_topology_reason(specs) is not None
 
 
-def _resource_sum(specs, resource_class):
+def _resource_sum(specs: Mapping[str, str], resource_class: str) -> int:
     total = 0
     for key, value in specs.items():
         if re.match(rf'resources([1-9][0-9]*)?:{resource_class}', key):
@@ -165,14 +165,16 @@ def _resource_sum(specs, resource_class):
     return total
 
 
-def provided_filters(available: typing.Iterable[str]) -> tuple[set, list]:
+def provided_filters(
+        available: typing.Iterable[str]) -> tuple[set[str], list[str]]:
     """(class names ``available_filters`` provides, entries we cannot read).
 
     nova's loader (nova/loadables.py ``get_matching_classes``) imports each
     entry: a class is provided by its name; a function returns classes, and
     only nova's own ``all_filters`` is known here.
     """
-    names, opaque = set(), []
+    names: set[str] = set()
+    opaque: list[str] = []
     for entry in available:
         last = entry.rsplit('.', 1)[-1]
         if entry == ALL_FILTERS:
@@ -184,7 +186,8 @@ def provided_filters(available: typing.Iterable[str]) -> tuple[set, list]:
     return names, opaque
 
 
-def scheduler_confs(confs: list) -> tuple[list, str | None]:
+def scheduler_confs(confs: Sequence[model.NovaConf]
+                    ) -> tuple[Sequence[model.SchedulerOptions], str | None]:
     """The nova.conf(s) nova-scheduler reads, and what was assumed.
 
     Returns the confs (or ``[NOVA_DEFAULTS]``) and a note, or None when
@@ -210,24 +213,25 @@ def scheduler_confs(confs: list) -> tuple[list, str | None]:
         f"controller's nova.conf")
 
 
-def _label(conf):
+def _label(conf: model.SchedulerOptions) -> str:
     return conf.path or "nova 34's defaults"
 
 
-def _subject(conf):
+def _subject(conf: model.SchedulerOptions) -> str:
     return f'{_label(conf)} [filter_scheduler] enabled_filters'
 
 
 # --- the rules -------------------------------------------------------------
 
-def _audit():
+def _audit() -> types.ModuleType:
     # audit.py imports this module for RULES; importing it back at call
     # time keeps either module importable first.
     from gpupassthrough_osc.pci import audit
     return audit
 
 
-def _pci_flavors(inventory):
+def _pci_flavors(inventory: model.Inventory
+                 ) -> list[tuple[model.Flavor, pci_request.Requests]]:
     """(flavor, requests) for every flavor whose PCI requests get scheduled.
 
     A flavor naming an alias nova-api does not define never reaches the
@@ -248,12 +252,13 @@ def _pci_flavors(inventory):
     return found
 
 
-def _numa_flavors(inventory):
+def _numa_flavors(inventory: model.Inventory) -> list[model.Flavor]:
     return [f for f in inventory.flavors or []
             if has_guest_numa_topology(f.specs)]
 
 
-def _fix_line(conf, inventory):
+def _fix_line(conf: model.SchedulerOptions,
+              inventory: model.Inventory) -> str:
     """The one enabled_filters line that serves every flavor of the cloud."""
     enabled = list(conf.enabled_filters)
     wanted = []
@@ -273,7 +278,7 @@ def _fix_line(conf, inventory):
     return f'{line}{where}, then restart nova-scheduler'
 
 
-def _live_host_count(inventory):
+def _live_host_count(inventory: model.Inventory) -> int:
     """Compute nodes not deleted: those listed, and those with devices."""
     audit = _audit()
     live = {key for key, node in inventory.nodes.items() if not node.deleted}
@@ -282,7 +287,9 @@ def _live_host_count(inventory):
     return len(live)
 
 
-def _capacity(inventory, requests, live):
+def _capacity(inventory: model.Inventory,
+              requests: list[pci_request.AliasRequest],
+              live: int) -> tuple[int, int] | None:
     """(hosts that can hold the request now, ``live``), or None.
 
     None when the audit cannot tell: no device data or no alias config.
@@ -299,7 +306,8 @@ def _capacity(inventory, requests, live):
         audit._live_nodes(inventory, wanted), wanted, 'available'), live
 
 
-def _blind_verdict(capacity):
+def _blind_verdict(capacity: tuple[int, int] | None
+                   ) -> tuple[severity.Severity, str]:
     """(severity, what the hosts mean) for a PCI flavor nothing schedules."""
     if capacity is None:
         return severity.ERROR, (
@@ -320,7 +328,7 @@ def _blind_verdict(capacity):
                            f'cannot hold it now:'
 
 
-def pci_flavors_not_scheduled(inventory: model.Inventory) -> Findings:
+def pci_flavors_not_scheduled(inventory: model.Inventory) -> model.Findings:
     """PCI flavors while the scheduler checks no PCI device.
 
     Without PciPassthroughFilter and without ``pci_in_placement``, the
@@ -373,7 +381,7 @@ def pci_flavors_not_scheduled(inventory: model.Inventory) -> Findings:
     return findings
 
 
-def numa_flavors_not_filtered(inventory: model.Inventory) -> Findings:
+def numa_flavors_not_filtered(inventory: model.Inventory) -> model.Findings:
     """NUMA flavors while the scheduler runs no NUMATopologyFilter.
 
     The claim still fits the guest to the host cells
@@ -400,7 +408,7 @@ def numa_flavors_not_filtered(inventory: model.Inventory) -> Findings:
         f"of 'No valid host was found'", fix) for flavor in flavors]
 
 
-def filters_not_available(inventory: model.Inventory) -> Findings:
+def filters_not_available(inventory: model.Inventory) -> model.Findings:
     """Enabled filters that available_filters does not provide.
 
     nova/scheduler/host_manager.py ``_choose_host_filters`` raises
@@ -434,7 +442,7 @@ def filters_not_available(inventory: model.Inventory) -> Findings:
     return findings
 
 
-def _filter_fix(conf, missing):
+def _filter_fix(conf: model.SchedulerOptions, missing: list[str]) -> str:
     fixes = []
     for name in missing:
         if name in NOVA_FILTERS:
@@ -449,7 +457,7 @@ def _filter_fix(conf, missing):
     return f"in [filter_scheduler] of {_label(conf)}: {'; '.join(fixes)}"
 
 
-def scheduler_conf_assumed(inventory: model.Inventory) -> Findings:
+def scheduler_conf_assumed(inventory: model.Inventory) -> model.Findings:
     """A NOTE when a finding depends on which nova.conf is the scheduler's.
 
     Only when some flavor needs a scheduler filter; otherwise the choice
