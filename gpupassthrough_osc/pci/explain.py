@@ -282,8 +282,7 @@ PATH_RULES = (scheduler.pci_flavors_not_scheduled,
 
 def _path_refusals(inventory: model.Inventory,
                    flavor: model.Flavor) -> list[tuple[str, str]]:
-    alone = dataclasses.replace(inventory, flavors=[flavor],
-                                notes=list(inventory.notes))
+    alone = inventory.for_flavors([flavor])
     return [(f.code, f.message) for rule in PATH_RULES
             for f in rule(alone) if f.severity == severity.ERROR and
             f.subject == f'flavor {flavor.name}']

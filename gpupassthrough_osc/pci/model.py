@@ -247,3 +247,17 @@ class Inventory:
             conf.alias, source=conf.path,
             pci_in_placement=conf.pci_in_placement))
             for conf in self.confs]
+
+    def for_flavors(self, flavors: list[Flavor]) -> 'Inventory':
+        """The same inventory with only ``flavors``, for rules on them.
+
+        The parsed aliases, the pool index and the host topologies depend
+        on nothing a flavor changes: the copy shares them instead of
+        parsing nova.conf again.
+        """
+        copy = dataclasses.replace(self, flavors=flavors,
+                                   notes=list(self.notes))
+        for name in ('alias_configs', 'index', 'host_topologies'):
+            if name in self.__dict__:   # computed (functools.cached_property)
+                copy.__dict__[name] = self.__dict__[name]
+        return copy

@@ -15,11 +15,13 @@
 """gpu flavor explain: each step of nova's path refuses where nova does."""
 
 import dataclasses
+from unittest import mock
 
 from osc_lib import exceptions
 import testtools
 
 from gpupassthrough_osc.commands import explain as explain_cmd
+from gpupassthrough_osc.pci import alias as pci_alias
 from gpupassthrough_osc.pci import explain
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import scheduler
@@ -53,6 +55,19 @@ class TestExplainFlavor(testtools.TestCase):
         self.assertIn('"device_type": "type-PF"', row.reason)
         self.assertEqual(1, result.unlisted)     # gpu2 has nothing
         self.assertFalse(result.boots_now)
+
+    def test_aliases_parsed_once(self):
+        # the path rules run on a copy of the inventory: it shares the
+        # parsed [pci] alias lines instead of parsing nova.conf again
+        inventory = model.Inventory(
+            confs=[conf(t.alias('gpuA40', device_type='type-PF'))],
+            pools=[t.A40_PF_POOL], nodes=t.nodes('gpu1'))
+        flavor = t.flavor('gpuA40:1')
+        with mock.patch.object(pci_alias, 'parse_config',
+                               wraps=pci_alias.parse_config) as parse:
+            self.assertTrue(explain.explain_flavor(inventory,
+                                                   flavor).boots_now)
+        self.assertEqual(1, parse.call_count)
 
     def test_fixed_alias_fits_now(self):
         result = run(t.flavor('gpuA40:1'),
