@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 import testtools
 
 from gpupassthrough_osc.pci import audit as our_audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import request as our_request
 from tests import fuzzing  # noqa: F401  (the settings profile)
 
@@ -177,7 +178,7 @@ class TestDeviceSpecProperty(testtools.TestCase):
         nova()
         conf = mock.Mock(path='nova.conf', device_spec=[value],
                          device_spec_lines=[])
-        ours = our_audit.device_spec_invalid(our_audit.Inventory(
+        ours = our_audit.device_spec_invalid(model.Inventory(
             confs=[conf]))
         try:
             whitelist.Whitelist([value])

@@ -19,6 +19,7 @@ import json
 import testtools
 
 from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import pools
 from tests.unit.pci import test_audit as ta
@@ -65,7 +66,7 @@ def v100s_pool(node, numa_node, total=1, available=None):
 def flavor(name='v100s.2', alias='v100s:2', vcpus=8, memory_mb=16384,
            **specs):
     specs['pci_passthrough:alias'] = alias
-    return audit.Flavor('id-' + name, name, specs, vcpus, memory_mb)
+    return model.Flavor('id-' + name, name, specs, vcpus, memory_mb)
 
 
 def hw(**kw):
@@ -78,10 +79,10 @@ TWO_NODES = blob(cell(0, range(0, 8), socket=0),
 
 
 def inventory(flavors, node_pools, topology=TWO_NODES, read=True):
-    nodes = {('cell1', 1): audit.Node('cell1', 1, 'compute1',
+    nodes = {('cell1', 1): model.Node('cell1', 1, 'compute1',
                                       numa_topology=topology,
                                       numa_read=read)}
-    return audit.Inventory(confs=[ta.conf(V100S)], pools=node_pools,
+    return model.Inventory(confs=[ta.conf(V100S)], pools=node_pools,
                            nodes=nodes, flavors=flavors)
 
 
