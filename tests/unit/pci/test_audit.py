@@ -14,59 +14,20 @@
 
 """Each audit rule: one test that makes it fire, one that keeps it quiet."""
 
-import json
-
 import testtools
 
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import model
-from gpupassthrough_osc.pci import pools
-from gpupassthrough_osc.sources import novaconf
+from tests.unit.pci import builders
 
 
-def conf(*aliases, path='nova.conf', device_spec=(), deprecated=(),
-         report_in_placement=False):
-    return novaconf.NovaConf(
-        path=path, alias=[json.dumps(a) for a in aliases],
-        device_spec=list(device_spec),
-        report_in_placement=report_in_placement,
-        deprecated=list(deprecated))
-
-
-def alias(name, vendor_id='10de', product_id='2235', **kw):
-    return dict(name=name, vendor_id=vendor_id, product_id=product_id, **kw)
-
-
-def pool(node, product_id, dev_type, total=1, available=None, used=0,
-         vendor_id='10de', cell='cell1'):
-    available = total - used if available is None else available
-    return pools.DevicePool(cell, node, vendor_id, product_id, dev_type, 0,
-                            total=total, usable=total, available=available,
-                            used=used)
-
-
-def nodes(*names, deleted=()):
-    return {('cell1', i): model.Node('cell1', i, name, deleted=i in deleted)
-            for i, name in enumerate(names, 1)}
-
-
-def flavor(value, name='gpu'):
-    return model.Flavor('id-' + name, name, {'pci_passthrough:alias': value})
-
-
-A40_PF_POOL = pool(1, '2235', 'type-PF')
-
-
-class RuleTestCase(testtools.TestCase):
-
-    rule = None
-
-    def findings(self, **kw):
-        kw.setdefault('nodes', nodes('gpu1', 'gpu2'))
-        return type(self).rule(model.Inventory(**kw))
-
-    def codes(self, **kw):
-        return [f.code for f in self.findings(**kw)]
+conf = builders.conf
+alias = builders.alias
+pool = builders.pool
+nodes = builders.nodes
+flavor = builders.flavor
+A40_PF_POOL = builders.A40_PF_POOL
+RuleTestCase = builders.RuleTestCase
 
 
 class TestAliasNeverMatches(RuleTestCase):

@@ -25,7 +25,7 @@ from gpupassthrough_osc.pci import alias as pci_alias
 from gpupassthrough_osc.pci import explain
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import scheduler
-from tests.unit.pci import test_audit as t
+from tests.unit.pci import builders as t
 
 FILTERS = list(scheduler.DEFAULT_ENABLED_FILTERS) + [scheduler.PCI_FILTER]
 

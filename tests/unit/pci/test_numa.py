@@ -22,36 +22,12 @@ from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import pools
-from tests.unit.pci import test_audit as ta
+from tests.unit.pci import builders as ta
 
 
-def envelope(name, data, version='1.0'):
-    return {'nova_object.name': name, 'nova_object.namespace': 'nova',
-            'nova_object.version': version, 'nova_object.data': data,
-            'nova_object.changes': sorted(data)}
-
-
-def cell(id, cpus, pcpus=None, memory=65536, pinned=(), socket=None,
-         memory_usage=0, cpu_usage=0, pages=None):
-    pcpus = list(cpus) if pcpus is None else list(pcpus)
-    data = {'id': id, 'cpuset': list(cpus), 'pcpuset': pcpus,
-            'memory': memory, 'memory_usage': memory_usage,
-            'cpu_usage': cpu_usage, 'pinned_cpus': list(pinned),
-            'siblings': [[c] for c in sorted(set(cpus) | set(pcpus))],
-            'mempages': [envelope('NUMAPagesTopology', {
-                'size_kb': size, 'total': total, 'used': used,
-                'reserved': 0}, '1.1')
-                for size, total, used in (pages or [(4, memory * 256, 0)])],
-            'network_metadata': envelope('NetworkMetadata', {
-                'physnets': [], 'tunneled': False}),
-            'socket': socket}
-    return envelope('NUMACell', data, '1.5')
-
-
-def blob(*cells):
-    return json.dumps(envelope('NUMATopology', {'cells': list(cells)},
-                               '1.2'))
-
+envelope = ta.envelope
+cell = ta.cell
+blob = ta.blob
 
 V100S = {'name': 'v100s', 'vendor_id': '10de', 'product_id': '1df6'}
 

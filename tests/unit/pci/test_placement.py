@@ -22,7 +22,7 @@ import testtools
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import placement
-from tests.unit.pci import test_audit as t
+from tests.unit.pci import builders as t
 
 V100S = t.pool(1, '1df6', 'type-PCI')
 

@@ -21,7 +21,7 @@ import testtools
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import scheduler
-from tests.unit.pci import test_audit as base
+from tests.unit.pci import builders as base
 
 A40 = base.alias('gpuA40', device_type='type-PF')
 DEFAULT_LINE = ('[filter_scheduler] enabled_filters = ComputeFilter,'
