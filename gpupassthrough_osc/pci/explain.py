@@ -101,23 +101,28 @@ def _requests(inventory: model.Inventory, specs: Mapping[str, str]
     if value is None:
         return [], {}, ''
     requests, problem = pci_request.parse_stored(value)
-    if not requests:
-        return [], {}, f'extra spec: pci_passthrough:alias={value!r}: ' \
-                       f'{problem}'
+    untranslatable = (f'extra spec: pci_passthrough:alias={value!r}: '
+                      f'{problem}')
     configs = inventory.alias_configs
     if not configs:
+        if not requests:
+            return [], {}, untranslatable
         return requests, {}, ('alias parse: no nova.conf read, so the '
                               'aliases are unknown')
+    # nova reads [pci] alias before it looks at the flavor's value
     conf, config = configs[0]
     if config.error:
         return requests, {}, (f'alias parse: {conf.path}: Invalid PCI '
                               f'alias definition: {config.error} '
                               f'(nova-api does not start)')
     aliases = config.aliases()
-    undefined = pci_request.undefined_aliases(requests, aliases)
-    if undefined:
-        return requests, aliases, (f'alias lookup: PCI alias {undefined[0]}'
+    try:
+        pci_request.translate(value, defined=aliases)
+    except pci_request.AliasNotDefined as exc:
+        return requests, aliases, (f'alias lookup: PCI alias {exc.name}'
                                    f' is not defined ({conf.path})')
+    except pci_request.RequestError:
+        return [], {}, untranslatable
     return requests, aliases, ''
 
 

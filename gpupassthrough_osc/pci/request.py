@@ -27,6 +27,7 @@ On top of nova we refuse values nova stores happily but that can never do
 what the operator meant (see :func:`check_sensible`).
 """
 
+from collections.abc import Container
 from collections.abc import Iterable
 import dataclasses
 import re
@@ -70,12 +71,26 @@ def nova_accepts(value: object) -> bool:
         re.fullmatch(NOVA_VALUE_PATTERN, value))
 
 
-def translate(value: str) -> list[AliasRequest]:
+class AliasNotDefined(RequestError):
+    """An item names an alias nova.conf does not define."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f'PCI alias {name} is not defined')
+        self.name = name
+
+
+def translate(value: str,
+              defined: Container[str] | None = None) -> list[AliasRequest]:
     """Split a value the way nova does when it builds PCI requests.
 
-    Mirrors ``_translate_alias_to_requests``: nova does not re-check the
-    grammar there, so a value stored through an old microversion can still
-    break at boot; we raise :class:`RequestError` where nova would crash.
+    Mirrors ``_translate_alias_to_requests`` (nova/pci/request.py): nova
+    does not re-check the grammar there, so a value stored through an old
+    microversion can still break at boot; we raise :class:`RequestError`
+    where nova would crash. Given ``defined`` (the alias names of
+    nova.conf), an undefined name raises :class:`AliasNotDefined` where
+    nova raises ``PciRequestAliasNotDefined``: nova walks the items in
+    order and, for each, unpacks ``NAME:COUNT``, looks the name up, then
+    converts the count, so the first failure is the one nova reports.
     """
     requests = []
     for item in value.split(','):
@@ -84,9 +99,11 @@ def translate(value: str) -> list[AliasRequest]:
             raise RequestError(
                 f"item '{item}' is not NAME:COUNT; nova cannot translate it "
                 f"into a PCI request and every boot of the flavor fails")
-        name, count = parts
+        name, count = parts[0].strip(), parts[1]
+        if defined is not None and name not in defined:
+            raise AliasNotDefined(name)
         try:
-            requests.append(AliasRequest(name.strip(), int(count)))
+            requests.append(AliasRequest(name, int(count)))
         except ValueError:
             raise RequestError(
                 f"count '{count}' of item '{item}' is not a whole number")

@@ -25,7 +25,6 @@ exception class, on the same item, naming the same alias or count.
 import collections
 import random
 import re
-import unittest
 from unittest import mock
 
 import testtools
@@ -110,7 +109,11 @@ def our_translation(value, aliases, affinity):
     """Our requests, or None and the same description of the failure."""
     items = value.split(',')
     try:
-        requests = our_request.translate(value)
+        requests = our_request.translate(value, defined=aliases)
+    except our_request.AliasNotDefined as exc:
+        names = [item.split(':')[0].strip() for item in items]
+        return None, ('PciRequestAliasNotDefined', names.index(exc.name),
+                      exc.name)
     except our_request.RequestError as exc:
         shape, count = _ITEM.match(str(exc)), _COUNT.match(str(exc))
         if shape:
@@ -118,11 +121,6 @@ def our_translation(value, aliases, affinity):
                           'NAME:COUNT')
         return None, ('ValueError', items.index(count.group(2)),
                       repr(count.group(1)))
-    undefined = our_request.undefined_aliases(requests, aliases)
-    if undefined:
-        return None, ('PciRequestAliasNotDefined',
-                      [r.name for r in requests].index(undefined[0]),
-                      undefined[0])
     flavor = {our_numa.POLICY_SPEC: affinity} if affinity else {}
     return [(r.name, r.count, specs,
              our_numa.request_policy(aliases[r.name][0], flavor))
@@ -130,28 +128,11 @@ def our_translation(value, aliases, affinity):
                 requests, our_request.pci_requests(requests, aliases))], None
 
 
-# Known divergence, reported and not fixed here: nova walks the items in
-# order and, per item, checks the name before int(count); ours checks the
-# shape and count of every item (translate) before any name
-# (undefined_aliases). Both refuse the value; when it has an undefined
-# alias and a bad item at or after it, the first failure differs.
-KNOWN_ORDER = ('nova: PciRequestAliasNotDefined first; ours: the bad item '
-               '(translate runs before undefined_aliases)')
-
-
-def known_order_divergence(theirs, ours):
-    return (theirs[0] == 'PciRequestAliasNotDefined' and
-            ours[0] == 'ValueError' and ours[1] >= theirs[1])
-
-
 class TestTranslation(testtools.TestCase):
 
     def compare(self, nova, value, aliases, affinity, case, tally):
         requests, theirs = nova_translation(nova, value, affinity)
         our_requests, ours = our_translation(value, aliases, affinity)
-        if theirs and ours and known_order_divergence(theirs, ours):
-            tally[KNOWN_ORDER] += 1
-            return
         self.assertEqual((requests, theirs), (our_requests, ours), case)
         tally['translated' if theirs is None else theirs[0]] += 1
 
@@ -188,10 +169,8 @@ class TestTranslation(testtools.TestCase):
                 self.assertGreaterEqual(tally[kind], 20,
                                         f'{seeds.label(seed)}: {tally}')
 
-    @unittest.expectedFailure
     def test_undefined_alias_before_a_later_bad_item(self):
-        # KNOWN_ORDER: nova says 'PCI alias c is not defined' at boot;
-        # ours reports item 1's count
+        # nova names the undefined alias c, not item 1's count
         lines = ['{"name": "a", "vendor_id": "10de", "product_id": "2235"}']
         aliases = our_alias.parse_config(lines).aliases()
         with test_agreement.nova_alias_conf(lines, False) as nova:

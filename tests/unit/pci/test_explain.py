@@ -120,6 +120,14 @@ class TestExplainFlavor(testtools.TestCase):
         self.assertEqual({'alias lookup'}, {r.step for r in result.hosts})
         self.assertIn('PCI alias nope is not defined', result.blocked)
 
+    def test_undefined_alias_before_a_bad_count_is_novas_refusal(self):
+        # nova raises PciRequestAliasNotDefined for c before it reaches
+        # the count of the next item
+        result = run(t.flavor('c:1,gpuA40:x'), [conf(t.alias('gpuA40'))],
+                     [t.A40_PF_POOL])
+        self.assertEqual({'alias lookup'}, {r.step for r in result.hosts})
+        self.assertIn('PCI alias c is not defined', result.blocked)
+
     def test_invalid_alias_blocks_every_host(self):
         bad = dataclasses.replace(conf(), alias=['{"name": "x", "bad": 1}'])
         result = run(t.flavor('x:1'), [bad], [t.A40_PF_POOL])
