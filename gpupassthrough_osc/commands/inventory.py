@@ -29,7 +29,7 @@ import os
 from osc_lib import exceptions
 
 from gpupassthrough_osc.commands import common
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import placement as pci_placement
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import scheduler
@@ -313,7 +313,7 @@ class Sources:
         return bool(auth.get('auth_url') or auth.get('endpoint'))
 
     def _api_flavors(self):
-        return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}),
+        return [model.Flavor(f.id, f.name, dict(f.extra_specs or {}),
                              f.vcpus, f.ram)
                 for f in compute_api.read_flavors(
                     self.app.options,
@@ -414,6 +414,6 @@ class Sources:
                         for f in flavors or ())
         pools, nodes, leaks = self.device_data(with_numa=with_numa)
         providers = self.placement_views() if placement else None
-        return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
+        return model.Inventory(confs=self.confs, pools=pools, nodes=nodes,
                                leaks=leaks, flavors=flavors,
                                providers=providers, notes=list(self.notes))

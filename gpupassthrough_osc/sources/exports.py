@@ -32,7 +32,7 @@ import os
 import re
 
 from gpupassthrough_osc import exceptions
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 
 _ROW_MARK = re.compile(r'^\*+\s*\d+\.\s*row\s*\*+$')
@@ -304,7 +304,7 @@ def read_nodes(path, cell=''):
                               f'number')
         # an export without the numa_topology column is not an error:
         # the audit says where NUMA could not be checked
-        nodes[(cell, node_id)] = audit.Node(
+        nodes[(cell, node_id)] = model.Node(
             cell, node_id, row.get('host'), row.get('hypervisor_hostname'),
             deleted, numa_topology=row.get('numa_topology'),
             numa_read='numa_topology' in row)
@@ -313,7 +313,7 @@ def read_nodes(path, cell=''):
 
 def nodes_from_devices(devices):
     """Host names carried by our own ``device list -f json`` export."""
-    return {(d.get('cell') or '', int(d['compute_node_id'])): audit.Node(
+    return {(d.get('cell') or '', int(d['compute_node_id'])): model.Node(
         d.get('cell') or '', int(d['compute_node_id']), d['host'])
         for d in devices if d.get('host')}
 
@@ -330,7 +330,7 @@ def read_flavors(path):
         if not isinstance(specs, dict) or 'name' not in row:
             raise ExportError(f'{path}: row {index} is not a flavor with '
                               f'Name and Properties')
-        flavors.append(audit.Flavor(
+        flavors.append(model.Flavor(
             str(row.get('id', '')), row['name'],
             {str(k): str(v) for k, v in specs.items()},
             _whole(path, index, row, 'vcpus'),

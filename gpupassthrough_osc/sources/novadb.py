@@ -26,7 +26,7 @@ import dataclasses
 import urllib.parse
 
 from gpupassthrough_osc import exceptions
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import dburl
 
@@ -298,7 +298,7 @@ def flavors(api_url, timeouts=Timeouts()):
         conn.close()
     result = {}
     for flavorid, name, vcpus, memory_mb, key, value in rows:
-        flavor = result.setdefault(flavorid, audit.Flavor(
+        flavor = result.setdefault(flavorid, model.Flavor(
             flavorid, name, {}, vcpus, memory_mb))
         if key is not None:
             flavor.specs[key] = value
@@ -358,13 +358,13 @@ def read_cell(name, url, with_leaks=True, timeouts=Timeouts(),
             int(usable), int(available), int(used))
             for node, vendor, product, dev_type, numa, total, usable,
             available, used in conn.stream(POOLS_SQL)]
-        nodes = {(name, r[0]): audit.Node(name, r[0], r[1],
+        nodes = {(name, r[0]): model.Node(name, r[0], r[1],
                                           deleted=bool(r[2]))
                  for r in conn.stream(NODES_SQL)}
         if with_numa:
             _add_numa_topologies(conn, name, nodes,
                                  sorted({p.compute_node_id for p in pools}))
-        leaks = [audit.Leak(name, *row[:6], instance_deleted=False)
+        leaks = [model.Leak(name, *row[:6], instance_deleted=False)
                  for row in (conn.query(LEAKS_SQL) if with_leaks else ())]
         deleted = _deleted_instances(conn, [lk.instance_uuid
                                             for lk in leaks])

@@ -43,7 +43,7 @@ import json
 import typing
 
 from gpupassthrough_osc import exceptions
-from gpupassthrough_osc.pci import placement
+from gpupassthrough_osc.pci import model
 
 MICROVERSION = '1.36'
 HEADERS = {'OpenStack-API-Version': f'placement {MICROVERSION}',
@@ -150,7 +150,7 @@ class Reader:
                 'inventories', {})
             traits = self.get(f'{base}/traits').get('traits', [])
             usages = self.get(f'{base}/usages').get('usages', {})
-            providers.append(placement.Provider(
+            providers.append(model.Provider(
                 uuid=uuid, name=rp['name'],
                 parent_uuid=rp.get('parent_provider_uuid'),
                 root_uuid=rp.get('root_provider_uuid'),
@@ -262,7 +262,7 @@ def read_export(path: str) -> dict:
             if not uuid or not name:
                 raise PlacementExportError(
                     f'{path}: {root}: a provider without uuid or name')
-            providers.append(placement.Provider(
+            providers.append(model.Provider(
                 uuid=uuid, name=name,
                 parent_uuid=_field(row, 'parent_provider_uuid'),
                 root_uuid=_field(row, 'root_provider_uuid'),
@@ -277,8 +277,8 @@ def read_export(path: str) -> dict:
 
 # --- one view per compute node -------------------------------------------
 
-def _device(row: dict) -> placement.Device:
-    return placement.Device(
+def _device(row: dict) -> model.Device:
+    return model.Device(
         address=str(row['address']).lower(),
         vendor_id=str(row['vendor_id']).lower(),
         product_id=str(row['product_id']).lower(),
@@ -310,7 +310,7 @@ def node_views(nodes: list, devices: typing.Iterable, trees: dict,
         if node['uuid'] not in trees:
             unread.append(host)
             continue
-        views.append(placement.NodeView(
+        views.append(model.NodeView(
             host=host, hypervisor_hostname=node['hypervisor_hostname'],
             root_uuid=node['uuid'], providers=trees[node['uuid']],
             devices=rows, entries=entries))

@@ -399,11 +399,11 @@ class TestNuma(DbTestCase):
     """Two V100S on NUMA nodes 0 and 1: dedicated CPUs never boot."""
 
     def test_split_gpus_and_dedicated_cpus(self):
-        from tests.unit import test_numa
+        from tests.unit.pci import builders
 
-        node = self.cell.add_node('compute1', numa_topology=test_numa.blob(
-            test_numa.cell(0, range(0, 8), socket=0),
-            test_numa.cell(1, range(8, 16), socket=0)))
+        node = self.cell.add_node('compute1', numa_topology=builders.blob(
+            builders.cell(0, range(0, 8), socket=0),
+            builders.cell(1, range(8, 16), socket=0)))
         self.cell.add_device(node, '0000:3b:00.0', '10de', '1df6',
                              'type-PCI', numa_node=0)
         self.cell.add_device(node, '0000:af:00.0', '10de', '1df6',

@@ -52,6 +52,21 @@ class TestNovaGrammar(testtools.TestCase):
         self.assertEqual([request.AliasRequest('a', 1)],
                          request.parse('a :1'))
 
+    def test_first_failure_is_novas(self):
+        # nova/pci/request.py _translate_alias_to_requests: item by item,
+        # NAME:COUNT, then the name, then int(count)
+        exc = self.assertRaises(request.AliasNotDefined, request.translate,
+                                'c:1,a:x', defined={'a'})
+        self.assertEqual('c', exc.name)
+        self.assertRaises(request.AliasNotDefined, request.translate,
+                          'c:1,a:1:2', defined={'a'})
+        exc = self.assertRaises(request.RequestError, request.translate,
+                                'a:x,c:1', defined={'a'})
+        self.assertNotIsInstance(exc, request.AliasNotDefined)
+        # without nova.conf's names, only the grammar is checked
+        self.assertEqual([request.AliasRequest('c', 1)],
+                         request.translate('c:1'))
+
 
 class TestBuild(testtools.TestCase):
 
