@@ -20,12 +20,15 @@ nova/conf/database.py), so repeated ``alias =`` keys, ``nova.conf.d``
 directories and the old spellings behave as they do in nova.
 """
 
+import collections.abc
 import dataclasses
+import logging
 import os
 
 from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import conflines
+from gpupassthrough_osc.sources import dburl
 
 DEFAULT_PATH = '/etc/nova/nova.conf'
 
@@ -142,7 +145,7 @@ def _controller_markers(written):
                   (section, option) == ('api_database', 'connection'))
 
 
-def load(path):
+def load(path: str) -> NovaConf:
     """Read one nova.conf. Raises :class:`NovaConfError` with one line."""
     from oslo_config import cfg
 
@@ -186,7 +189,7 @@ def load(path):
         conf.reset()
 
 
-def default_paths(paths):
+def default_paths(paths: collections.abc.Sequence[str]) -> list[str]:
     """The ``--nova-conf`` list, or nova's default file when readable."""
     if paths:
         return list(paths)
@@ -195,5 +198,17 @@ def default_paths(paths):
     return []
 
 
-def load_all(paths):
-    return [load(path) for path in paths]
+def load_all(paths: collections.abc.Sequence[str]) -> list[NovaConf]:
+    """The parsed nova.conf files (``--nova-conf``, else nova's default).
+
+    Raises :class:`NovaConfError` with one line and no password.
+    """
+    # oslo.config logs its own warning for deprecated option names; we
+    # report those as findings instead of as log noise.
+    logging.getLogger('oslo_config.cfg').setLevel(logging.ERROR)
+    try:
+        return [load(path) for path in default_paths(paths)]
+    except NovaConfError as exc:
+        # oslo.config quotes a line it cannot parse, a [database]
+        # connection too; --debug prints the chain, so it ends here
+        raise NovaConfError(dburl.mask(exc)) from None

@@ -21,14 +21,17 @@ decodes each field in pure Python); ``devices`` streams rows with a
 server-side cursor for ``device list``.
 """
 
+import collections.abc
 import concurrent.futures
 import dataclasses
+import typing
 import urllib.parse
 
 from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import dburl
+from gpupassthrough_osc.sources import devicefilter
 
 CELL0_UUID = '00000000-0000-0000-0000-000000000000'
 CONNECT_TIMEOUT = 5
@@ -44,6 +47,16 @@ class DatabaseError(exceptions.SourceError):
 
 # the one printed form of a DB URL (sources/dburl.py)
 mask = dburl.mask
+
+Iterator = collections.abc.Iterator
+Row = tuple[typing.Any, ...]
+# (name, url) of one cell database
+CellUrl = tuple[str, str]
+NodeKey = tuple[str, int]
+# what the audit reads from the cells: pools, nodes by (cell, id), leaks
+CellData = tuple[list[pci_pools.DevicePool], dict[NodeKey, audit.Node],
+                 list[audit.Leak]]
+NO_FILTER = devicefilter.DeviceFilter()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +75,8 @@ class Timeouts:
     read: float = READ_TIMEOUT
 
 
-def connect_args(url, timeouts=Timeouts()):
+def connect_args(url: str,
+                 timeouts: Timeouts = Timeouts()) -> dict[str, typing.Any]:
     """pymysql.connect() arguments from an SQLAlchemy-style URL.
 
     ``mysql+pymysql://user:pass@host:port/db?charset=utf8&unix_socket=...
@@ -121,7 +135,7 @@ def _port(parts, url):
             f'":" in the password as %2F, %40, %3A)') from None
 
 
-def format_cell_url(template, base_url):
+def format_cell_url(template: str, base_url: str) -> str:
     """Fill a templated cell_mappings URL as nova does.
 
     ``nova-manage cell_v2 create_cell`` may store
@@ -147,7 +161,8 @@ def format_cell_url(template, base_url):
 class Connection:
     """One read-only connection to a nova database."""
 
-    def __init__(self, url, label='', timeouts=Timeouts()):
+    def __init__(self, url: str, label: str = '',
+                 timeouts: Timeouts = Timeouts()) -> None:
         import pymysql
 
         self.url = url
@@ -183,7 +198,9 @@ class Connection:
                     f'{self.timeouts.read:g} s (read timeout)')
         return mask(_reason(exc), self.url)
 
-    def query(self, sql, args=()):
+    def query(self, sql: str,
+              args: collections.abc.Sequence[typing.Any] = ()
+              ) -> collections.abc.Sequence[Row]:
         try:
             with self.conn.cursor() as cur:
                 cur.execute(sql, args)
@@ -192,7 +209,9 @@ class Connection:
             raise DatabaseError(
                 f'{self.label}: {self._reason(exc, "read")}') from None
 
-    def stream(self, sql, args=()):
+    def stream(self, sql: str,
+               args: collections.abc.Sequence[typing.Any] = ()
+               ) -> Iterator[Row]:
         """Rows one at a time from a server-side cursor.
 
         A server lost mid-stream is a DatabaseError that says how many
@@ -219,13 +238,13 @@ class Connection:
         finally:
             _abandon(cur)
 
-    def columns(self, table):
+    def columns(self, table: str) -> set[str]:
         rows = self.query(
             'SELECT COLUMN_NAME FROM information_schema.COLUMNS '
             'WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s', (table,))
         return {r[0] for r in rows}
 
-    def close(self):
+    def close(self) -> None:
         try:
             self.conn.rollback()
             self.conn.close()
@@ -271,7 +290,8 @@ def _reason(exc):
 
 # --- the API database ----------------------------------------------------
 
-def cells(api_url, timeouts=Timeouts()):
+def cells(api_url: str,
+          timeouts: Timeouts = Timeouts()) -> list[tuple[str, str, str]]:
     """Cells from cell_mappings, cell0 skipped (it has no hosts)."""
     conn = Connection(api_url, label='API database ' + mask(api_url),
                       timeouts=timeouts)
@@ -284,7 +304,8 @@ def cells(api_url, timeouts=Timeouts()):
             if uuid != CELL0_UUID]
 
 
-def flavors(api_url, timeouts=Timeouts()):
+def flavors(api_url: str,
+            timeouts: Timeouts = Timeouts()) -> list[audit.Flavor]:
     """Flavors with their extra specs from the API database."""
     conn = Connection(api_url, label='API database ' + mask(api_url),
                       timeouts=timeouts)
@@ -339,8 +360,9 @@ LEAKS_SQL = (
     "AND p.instance_uuid IS NOT NULL AND i.uuid IS NULL")
 
 
-def read_cell(name, url, with_leaks=True, timeouts=Timeouts(),
-              with_numa=True):
+def read_cell(name: str, url: str, with_leaks: bool = True,
+              timeouts: Timeouts = Timeouts(),
+              with_numa: bool = True) -> CellData:
     """Pools, nodes and (unless not wanted) leaked allocations of a cell.
 
     ``with_numa``: also the NUMA cells of the nodes with devices, which
@@ -395,8 +417,10 @@ def _deleted_instances(conn, uuids):
     return {r[0] for r in rows}
 
 
-def read_cells(cell_urls, max_workers=8, with_leaks=True,
-               timeouts=Timeouts(), with_numa=True):
+def read_cells(cell_urls: collections.abc.Sequence[CellUrl],
+               max_workers: int = 8, with_leaks: bool = True,
+               timeouts: Timeouts = Timeouts(),
+               with_numa: bool = True) -> CellData:
     """Read every cell concurrently; merge pools, nodes and leaks."""
     pools, nodes, leaks = [], {}, []
     with concurrent.futures.ThreadPoolExecutor(
@@ -415,7 +439,7 @@ PLACEMENT_NODES_SQL = ('SELECT id, uuid, host, hypervisor_hostname '
                        'FROM compute_nodes WHERE deleted = 0')
 
 
-def placement_nodes(name, url):
+def placement_nodes(name: str, url: str) -> list[dict[str, typing.Any]]:
     """Live compute nodes of a cell with the uuid of their root provider."""
     conn = Connection(url, label=f'cell {name} ({mask(url)})')
     try:
@@ -431,10 +455,20 @@ DEVICE_COLUMNS = ('compute_node_id', 'address', 'vendor_id', 'product_id',
                   'parent_addr')
 
 
-def devices(name, url, filters, timeouts=Timeouts()):
+# the filter's fields as columns of the query below
+FILTER_COLUMNS = {'host': 'c.host', 'status': 'p.status',
+                  'vendor_id': 'p.vendor_id', 'product_id': 'p.product_id',
+                  'dev_type': 'p.dev_type'}
+
+
+def devices(name: str, url: str,
+            device_filter: devicefilter.DeviceFilter = NO_FILTER,
+            timeouts: Timeouts = Timeouts()
+            ) -> Iterator[devicefilter.DeviceRow]:
     """Stream live device rows of one cell with the host joined in.
 
-    ``filters`` maps column -> value; older schemas without parent_addr
+    ``device_filter`` narrows the SELECT (a superset of what it matches:
+    the caller keeps its matches); older schemas without parent_addr
     return None in that column.
     """
     conn = Connection(url, label=f'cell {name} ({mask(url)})',
@@ -443,14 +477,8 @@ def devices(name, url, filters, timeouts=Timeouts()):
         present = conn.columns('pci_devices')
         select = ', '.join(f'p.{c}' if c in present else 'NULL'
                            for c in DEVICE_COLUMNS)
-        where = ['p.deleted = 0']
-        args = []
-        for column, value in filters.items():
-            if column == 'host':
-                where.append('c.host = %s')
-            else:
-                where.append(f'p.{column} = %s')
-            args.append(value)
+        conditions, args = device_filter.where(FILTER_COLUMNS)
+        where = ['p.deleted = 0', *conditions]
         sql = (f'SELECT {select}, c.host FROM pci_devices p '
                f'LEFT JOIN compute_nodes c ON c.id = p.compute_node_id '
                f'WHERE {" AND ".join(where)} '
