@@ -399,7 +399,7 @@ class TestNuma(DbTestCase):
     """Two V100S on NUMA nodes 0 and 1: dedicated CPUs never boot."""
 
     def test_split_gpus_and_dedicated_cpus(self):
-        from tests.unit import test_numa
+        from tests.unit.pci import test_numa
 
         node = self.cell.add_node('compute1', numa_topology=test_numa.blob(
             test_numa.cell(0, range(0, 8), socket=0),
