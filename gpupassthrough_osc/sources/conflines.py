@@ -26,6 +26,9 @@ import collections
 
 # (file, line number), or None where a value's line is not found
 Location = tuple[str, int] | None
+Key = tuple[str | None, str]          # (section, option)
+# {(section, option): [(file, line, value), ...]}
+Found = dict[Key, list[tuple[str, int, str]]]
 
 # nova's names and the old ones it still reads (nova/conf/pci.py)
 ALIAS_KEYS = frozenset({('pci', 'alias'), ('DEFAULT', 'pci_alias')})
@@ -48,9 +51,9 @@ def _split(line: str) -> tuple[str, str] | None:
     return key.strip(), value
 
 
-def scan(files: list[str], keys: frozenset) -> dict:
+def scan(files: list[str], keys: frozenset[Key]) -> Found:
     """``{(section, option): [(file, line, value), ...]}`` in file order."""
-    found = collections.defaultdict(list)
+    found: Found = collections.defaultdict(list)
     for filename in files:
         try:
             with open(filename, encoding='utf-8', errors='replace') as f:
@@ -80,9 +83,10 @@ def scan(files: list[str], keys: frozenset) -> dict:
     return found
 
 
-def locate(values: list[str], found: dict) -> list[Location]:
+def locate(values: list[str], found: Found) -> list[Location]:
     """The location of each of ``values``, matched by value in order."""
-    queues = collections.defaultdict(collections.deque)
+    queues: dict[str, collections.deque[tuple[str, int]]] = \
+        collections.defaultdict(collections.deque)
     for entries in found.values():
         for filename, number, value in entries:
             queues[value].append((filename, number))
@@ -90,7 +94,8 @@ def locate(values: list[str], found: dict) -> list[Location]:
 
 
 def locations(files: list[str], alias: list[str],
-              device_spec: list[str]) -> tuple[list, list]:
+              device_spec: list[str]
+              ) -> tuple[list[Location], list[Location]]:
     """(alias locations, device_spec locations) in one pass per file."""
     found = scan(files, ALIAS_KEYS | DEVICE_SPEC_KEYS)
     return (locate(alias, {k: v for k, v in found.items()

@@ -28,6 +28,7 @@ Column names are matched case-insensitively with blanks as underscores, so
 
 import json
 import re
+import typing
 
 from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import audit
@@ -38,6 +39,9 @@ _ROW_MARK = re.compile(r'^\*+\s*\d+\.\s*row\s*\*+$')
 _TRAILER = re.compile(r'^(\d+ rows? in set|MariaDB \[|mysql>|Empty set)')
 _VERTICAL_FIELD = re.compile(r'^\s*([A-Za-z_][\w ]*?)\s*:\s?(.*)$')
 
+# one row of an export: normalised column name -> value
+Row = dict[str, typing.Any]
+
 DEVICE_REQUIRED = ('compute_node_id', 'vendor_id', 'product_id', 'dev_type',
                    'status')
 
@@ -46,11 +50,11 @@ class ExportError(exceptions.SourceError):
     """An export file that cannot be read; the message names file and line."""
 
 
-def _key(name):
+def _key(name: str) -> str:
     return name.strip().lower().replace(' ', '_').replace('-', '_')
 
 
-def _null(value):
+def _null(value: object) -> str | None:
     if value is None:
         return None
     value = str(value)
@@ -68,7 +72,7 @@ def read_text(path: str) -> str:
         raise ExportError(f'{path}: not a text file')
 
 
-def read_rows(path):
+def read_rows(path: str) -> list[Row]:
     """Rows as dicts with normalised keys, whatever the export format."""
     text = read_text(path)
     stripped = text.lstrip()
@@ -81,7 +85,7 @@ def read_rows(path):
     return _tsv_rows(path, text)
 
 
-def _json_rows(path, text):
+def _json_rows(path: str, text: str) -> list[Row]:
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -94,8 +98,9 @@ def _json_rows(path, text):
     return [{_key(k): v for k, v in row.items()} for row in data]
 
 
-def _vertical_rows(path, text):
-    rows, row = [], None
+def _vertical_rows(path: str, text: str) -> list[Row]:
+    rows: list[Row] = []
+    row: Row | None = None
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if _ROW_MARK.match(stripped):
@@ -115,7 +120,7 @@ def _vertical_rows(path, text):
     return rows
 
 
-def _tsv_rows(path, text):
+def _tsv_rows(path: str, text: str) -> list[Row]:
     lines = [line for line in text.splitlines() if line.strip()]
     header = [_key(h) for h in lines[0].split('\t')]
     if len(header) < 2:
@@ -131,7 +136,7 @@ def _tsv_rows(path, text):
     return rows
 
 
-def _check_device(path, index, row):
+def _check_device(path: str, index: int, row: Row) -> None:
     missing = [c for c in DEVICE_REQUIRED if row.get(c) in (None, '')]
     if missing:
         raise ExportError(f'{path}: row {index} lacks {", ".join(missing)}')
@@ -148,7 +153,7 @@ def _check_device(path, index, row):
                           f'and numa_node must be whole numbers')
 
 
-def read_devices(path):
+def read_devices(path: str) -> list[Row]:
     """Live device rows (``deleted = 0``) of a pci_devices export."""
     devices = []
     for index, row in enumerate(read_rows(path), 1):
@@ -158,7 +163,8 @@ def read_devices(path):
     return devices
 
 
-def read_nodes(path, cell=''):
+def read_nodes(path: str,
+               cell: str = '') -> dict[tuple[str, int], audit.Node]:
     """compute_nodes export -> {(cell, id): Node}."""
     nodes = {}
     for index, row in enumerate(read_rows(path), 1):
@@ -180,14 +186,15 @@ def read_nodes(path, cell=''):
     return nodes
 
 
-def nodes_from_devices(devices):
+def nodes_from_devices(devices: typing.Iterable[Row]
+                       ) -> dict[tuple[str, int], audit.Node]:
     """Host names carried by our own ``device list -f json`` export."""
     return {(d.get('cell') or '', int(d['compute_node_id'])): audit.Node(
         d.get('cell') or '', int(d['compute_node_id']), d['host'])
         for d in devices if d.get('host')}
 
 
-def read_flavors(path):
+def read_flavors(path: str) -> list[audit.Flavor]:
     """``openstack flavor list --long -f json`` (or show) -> [Flavor]."""
     flavors = []
     for index, row in enumerate(read_rows(path), 1):
@@ -207,7 +214,7 @@ def read_flavors(path):
     return flavors
 
 
-def _whole(path, index, row, key):
+def _whole(path: str, index: int, row: Row, key: str) -> int | None:
     """A whole number column, or None when the export lacks it."""
     if row.get(key) in (None, ''):
         return None
@@ -218,7 +225,8 @@ def _whole(path, index, row, key):
                           f'number: {row[key]!r}')
 
 
-def _parse_properties(path, index, text):
+def _parse_properties(path: str, index: int,
+                      text: str) -> dict[str, str]:
     """OSC's table form: ``k1='v1', k2='v2'``."""
     specs = {}
     for match in re.finditer(r"([^\s=,]+)='([^']*)'", text):

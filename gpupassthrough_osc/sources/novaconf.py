@@ -24,6 +24,7 @@ import collections.abc
 import dataclasses
 import logging
 import os
+import typing
 
 from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import scheduler
@@ -49,8 +50,8 @@ class NovaConf:
     """The options of one nova.conf (plus its .d directory) we look at."""
 
     path: str
-    alias: list
-    device_spec: list
+    alias: list[str]
+    device_spec: list[str]
     report_in_placement: bool = False
     pci_in_placement: bool = False
     # repr=False: a repr must never carry a password (sources/dburl.py)
@@ -59,21 +60,24 @@ class NovaConf:
     api_database_connection: str | None = dataclasses.field(
         default=None, repr=False)
     # (section, old option, new name) for options set under an old name.
-    deprecated: list = dataclasses.field(default_factory=list)
-    enabled_filters: list = dataclasses.field(
+    deprecated: list[tuple[str, str, str]] = dataclasses.field(
+        default_factory=list)
+    enabled_filters: list[str] = dataclasses.field(
         default_factory=lambda: list(scheduler.DEFAULT_ENABLED_FILTERS))
-    available_filters: list = dataclasses.field(
+    available_filters: list[str] = dataclasses.field(
         default_factory=lambda: list(scheduler.DEFAULT_AVAILABLE_FILTERS))
     max_attempts: int = scheduler.DEFAULT_MAX_ATTEMPTS
     # What this file sets that only a controller needs, e.g.
     # '[filter_scheduler] enabled_filters' (see pci.scheduler).
-    controller_markers: list = dataclasses.field(default_factory=list)
+    controller_markers: list[str] = dataclasses.field(default_factory=list)
     # (file, line) of each alias / device_spec value; None where unknown
-    alias_lines: list = dataclasses.field(default_factory=list)
-    device_spec_lines: list = dataclasses.field(default_factory=list)
+    alias_lines: list[conflines.Location] = dataclasses.field(
+        default_factory=list)
+    device_spec_lines: list[conflines.Location] = dataclasses.field(
+        default_factory=list)
 
 
-def _register(conf):
+def _register(conf: typing.Any) -> None:
     from oslo_config import cfg
 
     conf.register_opts([
@@ -103,7 +107,7 @@ def _register(conf):
             [cfg.StrOpt('connection', secret=True)], group=group)
 
 
-def _config_files(path):
+def _config_files(path: str) -> list[str]:
     """nova.conf, then the ``*.conf`` files of ``nova.conf.d`` beside it.
 
     Nova's packaging passes that directory as ``--config-dir``; its files
@@ -118,13 +122,13 @@ def _config_files(path):
     return files
 
 
-def _set_options(files):
+def _set_options(files: list[str]) -> set[tuple[str, str]]:
     """{(section, option)} written in the files, whatever their values."""
     from oslo_config import cfg
 
-    found = set()
+    found: set[tuple[str, str]] = set()
     for filename in files:
-        sections = {}
+        sections: dict[str, dict[str, typing.Any]] = {}
         cfg.ConfigParser(filename, sections).parse()
         found.update((section, option)
                      for section, options in sections.items()
@@ -132,13 +136,14 @@ def _set_options(files):
     return found
 
 
-def _deprecated_in(written):
+def _deprecated_in(written: set[tuple[str, str]]
+                   ) -> list[tuple[str, str, str]]:
     return [(section, option, new)
             for (section, option), new in DEPRECATED_NAMES.items()
             if (section, option) in written]
 
 
-def _controller_markers(written):
+def _controller_markers(written: set[tuple[str, str]]) -> list[str]:
     """Options only a controller's nova.conf sets (see pci.scheduler)."""
     return sorted(f'[{section}] {option}' for section, option in written
                   if section in ('filter_scheduler', 'scheduler') or

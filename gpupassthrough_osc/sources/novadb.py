@@ -109,7 +109,7 @@ def connect_args(url: str,
     return args
 
 
-def _split(url):
+def _split(url: str) -> urllib.parse.SplitResult:
     """urlsplit(), or a DatabaseError that shows no password.
 
     urllib refuses unbalanced brackets and some Unicode in the host, and
@@ -124,7 +124,7 @@ def _split(url):
             f'them %-encoded)') from None
 
 
-def _port(parts, url):
+def _port(parts: urllib.parse.SplitResult, url: str) -> int | None:
     try:
         return parts.port
     except ValueError:
@@ -188,7 +188,7 @@ class Connection:
         # public setter, and its connect() uses it for the handshake.
         self.conn._read_timeout = timeouts.read
 
-    def _reason(self, exc, phase):
+    def _reason(self, exc: BaseException, phase: str) -> str:
         if _timed_out(exc):
             if phase == 'connect':
                 return (f'{self._where} did not answer within '
@@ -252,7 +252,7 @@ class Connection:
             pass
 
 
-def _abandon(cursor):
+def _abandon(cursor: typing.Any) -> None:
     """Close a server-side cursor whose connection may be dead.
 
     pymysql drains an unfinished result on close() and again in the
@@ -269,7 +269,7 @@ def _abandon(cursor):
         pass
 
 
-def _timed_out(exc):
+def _timed_out(exc: BaseException | None) -> bool:
     """Whether pymysql gave up because a socket wait timed out."""
     seen = set()
     while exc is not None and id(exc) not in seen:
@@ -281,8 +281,8 @@ def _timed_out(exc):
     return False
 
 
-def _reason(exc):
-    args = getattr(exc, 'args', ())
+def _reason(exc: BaseException) -> str:
+    args: tuple[typing.Any, ...] = getattr(exc, 'args', ())
     if len(args) >= 2:
         return f'({args[0]}) {args[1]}'
     return str(exc) or exc.__class__.__name__
@@ -317,7 +317,7 @@ def flavors(api_url: str,
             'ORDER BY f.id')
     finally:
         conn.close()
-    result = {}
+    result: dict[str, audit.Flavor] = {}
     for flavorid, name, vcpus, memory_mb, key, value in rows:
         flavor = result.setdefault(flavorid, audit.Flavor(
             flavorid, name, {}, vcpus, memory_mb))
@@ -328,7 +328,7 @@ def flavors(api_url: str,
 
 # --- cell databases ------------------------------------------------------
 
-def _in(statuses):
+def _in(statuses: collections.abc.Iterable[str]) -> str:
     return '(' + ', '.join(f"'{s}'" for s in statuses) + ')'
 
 
@@ -371,7 +371,7 @@ def read_cell(name: str, url: str, with_leaks: bool = True,
     conn = Connection(url, label=f'cell {name} ({mask(url)})',
                       timeouts=timeouts)
     # ids and dev_types repeat on every row: keep one string of each
-    same = {}
+    same: dict[str, str] = {}
     try:
         pools = [pci_pools.DevicePool(
             name, node, same.setdefault(vendor, vendor),
@@ -386,8 +386,10 @@ def read_cell(name: str, url: str, with_leaks: bool = True,
         if with_numa:
             _add_numa_topologies(conn, name, nodes,
                                  sorted({p.compute_node_id for p in pools}))
-        leaks = [audit.Leak(name, *row[:6], instance_deleted=False)
-                 for row in (conn.query(LEAKS_SQL) if with_leaks else ())]
+        leaks = [audit.Leak(name, node, address, vendor, product, status,
+                            instance, instance_deleted=False)
+                 for node, address, vendor, product, status, instance
+                 in (conn.query(LEAKS_SQL) if with_leaks else ())]
         deleted = _deleted_instances(conn, [lk.instance_uuid
                                             for lk in leaks])
         leaks = [dataclasses.replace(lk, instance_deleted=lk.instance_uuid
@@ -397,7 +399,9 @@ def read_cell(name: str, url: str, with_leaks: bool = True,
     return pools, nodes, leaks
 
 
-def _add_numa_topologies(conn, cell, nodes, node_ids):
+def _add_numa_topologies(conn: Connection, cell: str,
+                         nodes: dict[NodeKey, audit.Node],
+                         node_ids: list[int]) -> None:
     for start in range(0, len(node_ids), NUMA_BATCH):
         batch = node_ids[start:start + NUMA_BATCH]
         sql = NUMA_SQL.format(', '.join(['%s'] * len(batch)))
@@ -408,7 +412,7 @@ def _add_numa_topologies(conn, cell, nodes, node_ids):
                     nodes[key], numa_topology=topology, numa_read=True)
 
 
-def _deleted_instances(conn, uuids):
+def _deleted_instances(conn: Connection, uuids: list[str]) -> set[str]:
     if not uuids:
         return set()
     marks = ', '.join(['%s'] * len(uuids))
@@ -422,11 +426,13 @@ def read_cells(cell_urls: collections.abc.Sequence[CellUrl],
                timeouts: Timeouts = Timeouts(),
                with_numa: bool = True) -> CellData:
     """Read every cell concurrently; merge pools, nodes and leaks."""
-    pools, nodes, leaks = [], {}, []
+    pools: list[pci_pools.DevicePool] = []
+    nodes: dict[NodeKey, audit.Node] = {}
+    leaks: list[audit.Leak] = []
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=max(1, min(max_workers, len(cell_urls)))) as pool:
         results = pool.map(
-            lambda c: read_cell(*c, with_leaks, timeouts, with_numa),
+            lambda c: read_cell(c[0], c[1], with_leaks, timeouts, with_numa),
             cell_urls)
         for cell_pools, cell_nodes, cell_leaks in results:
             pools.extend(cell_pools)

@@ -26,8 +26,7 @@ from gpupassthrough_osc.sources import devices
 from gpupassthrough_osc.sources import placement
 from gpupassthrough_osc.sources import settings
 
-# {root provider uuid (compute_nodes.uuid): [Provider] of its tree}
-Trees = dict[str, list[pci_placement.Provider]]
+Trees = placement.Trees
 
 
 class ProviderReader(typing.Protocol):
