@@ -14,13 +14,12 @@
 
 """Which device rows ``device list`` shows: one filter for every source.
 
+The semantics live here only: each given field equals the row's value,
+compared case-insensitively; a row without the field never matches.
 The database reader narrows its SELECT with :meth:`DeviceFilter.where`
-(a superset, for speed) and then, like the export reader, keeps exactly
-the rows :meth:`DeviceFilter.matches` keeps; ``device list --summary``
-selects pools with :meth:`DeviceFilter.selects_pool`. The semantics live
-here only: each given field equals the row's value, compared
-case-insensitively as nova's MySQL collation (utf8, ``_ci``) compares
-them; a row without the field never matches.
+and then, like the export reader, keeps exactly the rows
+:meth:`DeviceFilter.matches` keeps; ``device list --summary`` selects
+pools with :meth:`DeviceFilter.selects_pool`.
 """
 
 import collections.abc
@@ -86,12 +85,15 @@ class DeviceFilter:
 
         ``columns`` maps a field to its SQL expression; fields it lacks
         (the cell, which is a database, not a column) are left to
-        :meth:`matches`. ``LOWER()`` on both sides: never narrower than
-        :meth:`matches`, whatever the column's collation.
+        :meth:`matches`. A plain ``=``, so that ``--host`` can use the
+        index on compute_nodes.host: nova's tables are utf8 with a
+        case-insensitive collation (utf8mb3_general_ci), under which
+        ``=`` keeps every row :meth:`matches` keeps (and rows that differ
+        in trailing blanks or accents, which :meth:`matches` then drops).
         """
         conditions, args = [], []
         for field, value in self.wanted().items():
             if field in columns:
-                conditions.append(f'LOWER({columns[field]}) = %s')
-                args.append(_text(value))
+                conditions.append(f'{columns[field]} = %s')
+                args.append(str(value))
         return conditions, args

@@ -69,13 +69,13 @@ class TestMatches(testtools.TestCase):
 
 class TestWhere(testtools.TestCase):
 
-    def test_lowered_on_both_sides(self):
+    def test_columns_given_are_compared(self):
+        # plain '=': nova's case-insensitive collation, and the host index
         conditions, args = DeviceFilter(host='Compute1', vendor_id='10DE',
                                         cell='cell1').where(
             {'host': 'c.host', 'vendor_id': 'p.vendor_id'})
-        self.assertEqual(['LOWER(c.host) = %s', 'LOWER(p.vendor_id) = %s'],
-                         conditions)
-        self.assertEqual(['compute1', '10de'], args)
+        self.assertEqual(['c.host = %s', 'p.vendor_id = %s'], conditions)
+        self.assertEqual(['Compute1', '10DE'], args)
 
     def test_nothing_to_narrow(self):
         self.assertEqual(([], []), DeviceFilter().where({'host': 'c.host'}))

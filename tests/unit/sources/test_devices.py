@@ -14,9 +14,10 @@
 
 """The device readers: the database and the exports filter the same.
 
-The database side runs novadb's real SELECT on SQLite (which compares
-text case-sensitively, as a ``_bin`` collation would), the export side
-reads the same rows from ``device list -f json`` files, one per cell.
+The database side runs novadb's real SELECT on SQLite, its text columns
+case-insensitive (``COLLATE NOCASE``) as nova's utf8mb3_general_ci ones
+are; the export side reads the same rows from ``device list -f json``
+files, one per cell.
 """
 
 import json
@@ -73,11 +74,12 @@ class _SqliteConnection:
 
 def _cell_db(cell):
     db = sqlite3.connect(':memory:')
-    db.execute('CREATE TABLE compute_nodes (id INTEGER, host TEXT)')
-    db.execute('CREATE TABLE pci_devices (compute_node_id INTEGER, '
-               'address TEXT, vendor_id TEXT, product_id TEXT, '
-               'dev_type TEXT, status TEXT, numa_node INTEGER, '
-               'instance_uuid TEXT, parent_addr TEXT, deleted INTEGER)')
+    text = 'TEXT COLLATE NOCASE'
+    db.execute(f'CREATE TABLE compute_nodes (id INTEGER, host {text})')
+    db.execute(f'CREATE TABLE pci_devices (compute_node_id INTEGER, '
+               f'address {text}, vendor_id {text}, product_id {text}, '
+               f'dev_type {text}, status {text}, numa_node INTEGER, '
+               f'instance_uuid {text}, parent_addr {text}, deleted INTEGER)')
     db.executemany('INSERT INTO compute_nodes VALUES (?, ?)', NODES[cell])
     db.executemany(
         'INSERT INTO pci_devices VALUES (?, ?, ?, ?, ?, ?, 0, NULL, NULL, ?)',
