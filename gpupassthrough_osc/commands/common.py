@@ -22,6 +22,7 @@ from osc_lib import exceptions
 
 from gpupassthrough_osc import exceptions as gpu_exceptions
 from gpupassthrough_osc import plugin
+from gpupassthrough_osc import severity
 from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import novaconf
 
@@ -97,14 +98,12 @@ class FailOn:
     check return 1 when a row at or above ``--fail-on`` exists.
     """
 
-    _FAIL_RANK = {'error': 0, 'warning': 1}
     _failed = False
 
-    def fail_if(self, parsed_args, worst_rank):
-        """``worst_rank``: 0 for an error, 1 for a warning, else higher."""
-        limit = self._FAIL_RANK.get(parsed_args.fail_on)
-        self._failed = limit is not None and worst_rank is not None and \
-            worst_rank <= limit
+    def fail_if(self, parsed_args, severities):
+        """Fail when one of ``severities`` is at or above ``--fail-on``."""
+        self._failed = severity.fails(severity.worst(severities),
+                                      parsed_args.fail_on)
 
     def run(self, parsed_args):
         self._failed = False
@@ -115,7 +114,7 @@ class FailOn:
 def add_fail_on_option(parser):
     parser.add_argument(
         '--fail-on',
-        choices=('error', 'warning', 'never'),
-        default='error',
+        choices=severity.FAIL_ON_CHOICES,
+        default=severity.ERROR,
         help=('Exit with status 1 when a finding of this severity or worse '
               'exists (default: error). The table is printed either way.'))

@@ -19,8 +19,10 @@ from osc_lib import exceptions
 
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.commands import inventory
+from gpupassthrough_osc.host import sysfs
 from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import catalog
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import devicefilter
 
@@ -47,8 +49,7 @@ class AuditDevice(common.ApiTimeout, common.FailOn, command.Lister):
     def take_action(self, parsed_args):
         sources = inventory.sources(self.app, parsed_args)
         findings = audit.run(sources.inventory(placement=True))
-        worst = audit.worst(findings)
-        self.fail_if(parsed_args, audit.SEVERITY_RANK.get(worst))
+        self.fail_if(parsed_args, (f.severity for f in findings))
         columns = ('Severity', 'Code', 'Subject', 'Message', 'Fix')
         return columns, [(f.severity, f.code, f.subject, f.message, f.fix)
                          for f in findings]
@@ -108,7 +109,8 @@ class ListDevice(command.Lister):
     def _row(dev):
         return (dev.get('cell'), dev.get('host'), dev.get('address'),
                 dev['vendor_id'], dev['product_id'],
-                catalog.model_name(dev['vendor_id'], dev['product_id']),
+                catalog.model_name(dev['vendor_id'], dev['product_id'],
+                                   sysfs.read_pci_ids()),
                 dev['dev_type'], dev['status'], dev.get('numa_node'),
                 dev.get('instance_uuid'), dev.get('parent_addr'),
                 int(dev['compute_node_id']))
@@ -116,7 +118,7 @@ class ListDevice(command.Lister):
     @staticmethod
     def _summary(sources, device_filter):
         pools, nodes, _leaks = sources.device_data(with_leaks=False)
-        data = audit.Inventory(confs=[], pools=pools or [], nodes=nodes)
+        data = model.Inventory(confs=[], pools=pools or [], nodes=nodes)
         totals = {}
         for pool in pools or []:
             node = nodes.get(pool.node_key)
@@ -132,7 +134,7 @@ class ListDevice(command.Lister):
             row[3].add(pool.dev_type)
         columns = ('Host', 'Vendor ID', 'Product ID', 'Model', 'Dev Types',
                    'Total', 'Free', 'Used')
-        rows = [(host, v, p, catalog.model_name(v, p),
+        rows = [(host, v, p, catalog.model_name(v, p, sysfs.read_pci_ids()),
                  ','.join(sorted(types)), total, free, used)
                 for (host, v, p), (total, free, used, types)
                 in sorted(totals.items(), key=lambda kv: str(kv[0]))]

@@ -24,8 +24,8 @@ from osc_lib import exceptions
 
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.commands import inventory
-from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import explain
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import scheduler
 
 COLUMNS = ('Cell', 'Host', 'Matching', 'Free', 'Verdict', 'Step', 'Reason')
@@ -190,10 +190,10 @@ class ExplainServer(command.ShowOne):
                 with_leaks=False, with_numa=spec.numa_cells is not None or
                 scheduler.has_guest_numa_topology(
                     dict(spec.flavor.extra_specs or {})))
-            data = audit.Inventory(confs=sources.confs, pools=pools,
+            data = model.Inventory(confs=sources.confs, pools=pools,
                                    nodes=nodes, notes=list(sources.notes))
             notes += data.notes
-            flavor = audit.Flavor(spec.flavor.flavorid or '',
+            flavor = model.Flavor(spec.flavor.flavorid or '',
                                   spec.flavor.name or '(unnamed)',
                                   dict(spec.flavor.extra_specs or {}),
                                   spec.flavor.vcpus, spec.flavor.memory_mb)

@@ -23,11 +23,10 @@ from collections.abc import Callable, Iterable
 import dataclasses
 
 from gpupassthrough_osc.host import sysfs
-
-OK = 'ok'
-WARNING = 'warning'
-ERROR = 'error'
-RANK = {ERROR: 0, WARNING: 1, OK: 2}
+# names, not the module: every check builds Check(..., OK, ...) rows
+from gpupassthrough_osc.severity import ERROR
+from gpupassthrough_osc.severity import OK
+from gpupassthrough_osc.severity import WARNING
 
 VFIO_MODULES = ('vfio', 'vfio_pci', 'vfio_iommu_type1')
 
@@ -260,8 +259,3 @@ def run(facts: sysfs.HostFacts, wanted: Iterable[str] = ()) -> list[Check]:
     for check in CHECKS:
         results.extend(check(facts, gpus))
     return results
-
-
-def worst(results: Iterable[Check]) -> str:
-    ranks = [RANK[r.status] for r in results]
-    return {v: k for k, v in RANK.items()}[min(ranks)] if ranks else OK

@@ -20,8 +20,7 @@ whether the host already has it, so a prepared host yields nothing to do.
 """
 
 import dataclasses
-import glob
-import os
+import fnmatch
 
 from gpupassthrough_osc.host import checks
 from gpupassthrough_osc.host import sysfs
@@ -111,22 +110,15 @@ def method(facts: sysfs.HostFacts, gpus: checks.Gpus,
     return 'cmdline' if _builtin_holders(facts, gpus) else 'modprobe'
 
 
-def _lines_in(root: str, *patterns: str) -> set[str]:
-    present: set[str] = set()
-    for pattern in patterns:
-        for path in glob.glob(os.path.join(root, pattern.lstrip('/'))):
-            try:
-                with open(path) as f:
-                    present.update(_normal(x) for x in f
-                                   if not x.lstrip().startswith('#'))
-            except OSError:
-                continue
-    return present
+def _has(facts: sysfs.HostFacts, lines: list[str], *patterns: str) -> bool:
+    """Do the files matching ``patterns`` hold every one of ``lines``?
 
-
-def _has(root: str, lines: list[str], *patterns: str) -> bool:
-    """Do the files matching ``patterns`` hold every one of ``lines``?"""
-    present = _lines_in(root, *patterns)
+    The files host/sysfs.py read (``facts.config_files``), by their path
+    under the root.
+    """
+    present = {_normal(x) for path, file_lines in facts.config_files.items()
+               if any(fnmatch.fnmatchcase(path, p) for p in patterns)
+               for x in file_lines}
     return all(_normal(x) in present for x in lines)
 
 
@@ -147,7 +139,6 @@ def plan(facts: sysfs.HostFacts, gpus: checks.Gpus, family: str = 'auto',
          how: str = 'auto') -> list[Change]:
     family = distro(facts, family)
     how = method(facts, gpus, how)
-    root = facts.root
     changes = []
 
     args = kernel_args(facts, gpus, how, family)
@@ -167,24 +158,24 @@ def plan(facts: sysfs.HostFacts, gpus: checks.Gpus, family: str = 'auto',
         vfio += [f'softdep {d} pre: vfio-pci'
                  for d in _modular_holders(facts, gpus)]
         changes.append(Change(MODPROBE_VFIO, vfio, not _has(
-            root, vfio, '/etc/modprobe.d/*.conf'),
+            facts, vfio, '/etc/modprobe.d/*.conf'),
             'bind every function of the GPUs\' IOMMU groups to vfio-pci'))
     nouveau = ['blacklist nouveau', 'options nouveau modeset=0']
     changes.append(Change(MODPROBE_NOUVEAU, nouveau, not _has(
-        root, nouveau, '/etc/modprobe.d/*.conf'),
+        facts, nouveau, '/etc/modprobe.d/*.conf'),
         'keep nouveau off the GPUs'))
     modules = list(checks.VFIO_MODULES)
     changes.append(Change(MODULES_LOAD, modules, not _has(
-        root, modules, '/etc/modules-load.d/*.conf', '/etc/modules'),
+        facts, modules, '/etc/modules-load.d/*.conf', '/etc/modules'),
         'load vfio at boot'))
     if family == 'rhel':
         dracut = ['add_drivers+=" vfio vfio_iommu_type1 vfio_pci "']
         changes.append(Change(DRACUT_CONF, dracut, not _has(
-            root, dracut, '/etc/dracut.conf.d/*.conf'),
+            facts, dracut, '/etc/dracut.conf.d/*.conf'),
             'vfio-pci in the initramfs, before the GPU drivers'))
     else:
         changes.append(Change(INITRAMFS_MODULES, modules, not _has(
-            root, modules, INITRAMFS_MODULES),
+            facts, modules, INITRAMFS_MODULES),
             'vfio-pci in the initramfs'))
     if any(c.needed for c in changes):
         changes.append(Change(RUN, _commands(family, args, missing),

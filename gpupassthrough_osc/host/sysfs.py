@@ -18,10 +18,16 @@ Everything is read relative to ``root`` (``/`` on a real host, a fake tree
 in tests): sysfs (``/sys/bus/pci/devices``, ``/sys/kernel/iommu_groups``,
 ``/sys/class/iommu``, ``/sys/module``), ``/proc/cmdline``,
 ``/proc/cpuinfo``, ``/proc/modules``, ``modules.builtin`` of the running
-kernel, ``/etc/modprobe.d`` and ``/etc/os-release``. Nothing is written.
+kernel, the modprobe.d directories, the boot configuration ``host config``
+compares with (:data:`BOOT_CONFIG`), ``/etc/os-release`` and pci.ids.
+Nothing is written.
+
+The one module of host/ that touches the machine: checks and config only
+reason over the :class:`HostFacts` read here.
 """
 
 import dataclasses
+import functools
 import glob
 import os
 
@@ -30,6 +36,14 @@ import os
 Address = str
 IommuGroup = str
 ModprobeLine = tuple[str, str]
+
+MODPROBE_DIRS = ('/etc/modprobe.d', '/lib/modprobe.d', '/usr/lib/modprobe.d')
+# the files host/config.py writes, by the patterns of their siblings: what
+# they already hold decides whether a change is needed
+BOOT_CONFIG = ('/etc/modules-load.d/*.conf', '/etc/modules',
+               '/etc/dracut.conf.d/*.conf', '/etc/initramfs-tools/modules')
+PCI_IDS_PATHS = ('/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids',
+                 '/usr/share/pci.ids')
 
 VFIO_DRIVERS = ('vfio-pci', 'pci-stub')
 
@@ -85,9 +99,13 @@ class HostFacts:
     loaded_modules: set[str]
     builtin_modules: set[str]
     sys_modules: set[str]
-    modprobe_lines: list[ModprobeLine]  # of /etc/modprobe.d/*.conf
+    modprobe_lines: list[ModprobeLine]  # of MODPROBE_DIRS' *.conf
     kernel_release: str | None
     os_ids: list[str]        # ID and ID_LIKE of /etc/os-release
+    # path under root -> its lines (not blank, not comments), of the
+    # modprobe.d files and BOOT_CONFIG
+    config_files: dict[str, list[str]] = dataclasses.field(
+        default_factory=dict)
 
     def module_present(self, name: str) -> bool:
         """Loaded as a module, or built into the kernel."""
@@ -199,20 +217,19 @@ def _modules_builtin(root: str, release: str | None) -> set[str]:
     return names
 
 
-def _modprobe_lines(root: str) -> list[ModprobeLine]:
-    lines = []
-    for directory in ('/etc/modprobe.d', '/lib/modprobe.d',
-                      '/usr/lib/modprobe.d'):
-        for path in sorted(glob.glob(_path(root, directory, '*.conf'))):
+def _config_files(root: str, *patterns: str) -> dict[str, list[str]]:
+    """Path under ``root`` -> stripped lines, comments and blanks left out."""
+    files = {}
+    for pattern in patterns:
+        for path in sorted(glob.glob(_path(root, pattern))):
             try:
                 with open(path, encoding='utf-8', errors='replace') as f:
-                    for line in f:
-                        if line.strip() and not line.lstrip().startswith(
-                                '#'):
-                            lines.append((path, line.strip()))
+                    lines = [line.strip() for line in f if line.strip() and
+                             not line.lstrip().startswith('#')]
             except OSError:
                 continue
-    return lines
+            files['/' + os.path.relpath(path, root)] = lines
+    return files
 
 
 def _os_ids(root: str) -> list[str]:
@@ -243,6 +260,7 @@ def read_host(root: str = '/') -> HostFacts:
     for line in (_read(root, '/proc/modules', default='') or '').splitlines():
         if line.strip():
             modules.add(line.split()[0])
+    modprobe = _config_files(root, *(f'{d}/*.conf' for d in MODPROBE_DIRS))
     return HostFacts(
         root=root,
         cpu_vendor=_cpu_vendor(root),
@@ -253,6 +271,39 @@ def read_host(root: str = '/') -> HostFacts:
         loaded_modules=modules,
         builtin_modules=_modules_builtin(root, release),
         sys_modules=set(_listdir(root, '/sys/module')),
-        modprobe_lines=_modprobe_lines(root),
+        modprobe_lines=[(_path(root, path), line)
+                        for path, lines in modprobe.items()
+                        for line in lines],
         kernel_release=release,
-        os_ids=_os_ids(root))
+        os_ids=_os_ids(root),
+        config_files={**modprobe, **_config_files(root, *BOOT_CONFIG)})
+
+
+@functools.lru_cache(maxsize=4)
+def read_pci_ids(root: str = '/') -> dict[tuple[str, str], str]:
+    """(vendor, device) -> name from the first pci.ids under ``root``.
+
+    For pci.catalog's names of devices the built-in table lacks; {} when
+    the system has none. Read once per root.
+    """
+    for path in PCI_IDS_PATHS:
+        full = _path(root, path)
+        if os.path.exists(full):
+            return _parse_pci_ids(full)
+    return {}
+
+
+def _parse_pci_ids(path: str) -> dict[tuple[str, str], str]:
+    names = {}
+    vendor = ''
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for line in f:
+            if line.startswith('C '):
+                break  # device classes follow the vendors
+            if not line.strip() or line.startswith('#'):
+                continue
+            if not line[0].isspace():
+                vendor = line[:4].lower()
+            elif line.startswith('\t') and not line.startswith('\t\t'):
+                names[(vendor, line[1:5].lower())] = line[5:].strip()
+    return names

@@ -26,12 +26,16 @@ Nova stops at the first bad line and then refuses *every* PCI request
 gets its own verdict, and report the first failure as nova's.
 """
 
+from collections.abc import Callable
+from collections.abc import Iterable
 import dataclasses
 import functools
 import json
 import re
+import typing
 
 from gpupassthrough_osc import exceptions
+from gpupassthrough_osc.pci import pools as pci_pools
 
 # nova/pci/request.py _ALIAS_SCHEMA; the enums come from
 # nova/objects/fields.py (vdpa is deliberately absent from device_type).
@@ -58,6 +62,11 @@ ALIAS_SCHEMA = {
 }
 
 DEFAULT_NUMA_POLICY = 'legacy'
+
+# name -> (numa_policy, [spec, ...]): nova's get_alias_from_config result
+# (nova/pci/request.py ``Alias``)
+Alias = tuple[str | None, list[pci_pools.Spec]]
+Aliases = dict[str, Alias]
 _NAME_IN_TEXT = re.compile(r'"name"\s*:\s*"([^"\\]{1,256})"')
 
 
@@ -71,7 +80,7 @@ class AliasEntry:
     numa_policy: str | None = None
     # The request spec nova builds: alias keys with device_type renamed to
     # dev_type, name and numa_policy removed.
-    spec: dict | None = None
+    spec: pci_pools.Spec | None = None
     reason: str | None = None
     # Which of nova's checks failed: 'parse' (JSON, schema and same-name
     # rules, checked line by line), then, only once every line parsed,
@@ -79,19 +88,19 @@ class AliasEntry:
     stage: str | None = None
 
     @property
-    def valid(self):
+    def valid(self) -> bool:
         return self.reason is None
 
     @property
-    def dev_type(self):
+    def dev_type(self) -> typing.Any:
         return (self.spec or {}).get('dev_type')
 
     @property
-    def vendor_id(self):
+    def vendor_id(self) -> typing.Any:
         return (self.spec or {}).get('vendor_id')
 
     @property
-    def product_id(self):
+    def product_id(self) -> typing.Any:
         return (self.spec or {}).get('product_id')
 
 
@@ -99,12 +108,12 @@ class AliasEntry:
 class AliasConfig:
     """All ``[pci] alias`` lines of one nova.conf, with nova's result."""
 
-    entries: list
+    entries: list[AliasEntry]
     source: str = ''
     pci_in_placement: bool = False
 
     @property
-    def error(self):
+    def error(self) -> str | None:
         """The ``Invalid PCI alias definition`` reason nova raises, if any.
 
         Nova reports the first failing line; any failure disables all
@@ -114,23 +123,31 @@ class AliasConfig:
         for entry in self.entries:
             if entry.stage == 'parse':
                 return entry.reason
-        multispec = list(dict.fromkeys(
-            e.name for e in self.entries if e.stage == 'multispec'))
+        # nova's _validate_multispec walks its alias dict, which holds the
+        # names in the order they first appear, not the order they repeat;
+        # entries past the 'parse' stage all have a name
+        repeated = {e.name for e in self.entries
+                    if e.stage == 'multispec' and e.name is not None}
+        multispec = [name for name in dict.fromkeys(
+            e.name for e in self.entries if e.name is not None)
+            if name in repeated]
         if multispec:
             return _multispec_reason(','.join(multispec))
-        names = sorted({e.name for e in self.entries if e.stage == 'ids'})
+        names = sorted({e.name for e in self.entries
+                        if e.stage == 'ids' and e.name is not None})
         if names:
             return _missing_ids_reason(','.join(names), self.pci_in_placement)
         return None
 
-    def aliases(self):
+    def aliases(self) -> Aliases:
         """Name -> (numa_policy, [spec, ...]) of the valid entries.
 
         The same mapping nova's ``get_alias_from_config`` returns.
         """
-        result = {}
+        result: Aliases = {}
         for entry in self.entries:
-            if entry.valid:
+            if entry.valid and entry.name is not None and \
+                    entry.spec is not None:
                 policy, specs = result.setdefault(
                     entry.name, (entry.numa_policy, []))
                 specs.append(entry.spec)
@@ -138,7 +155,7 @@ class AliasConfig:
 
 
 @functools.cache
-def _validator():
+def _validator() -> tuple[typing.Any, Callable[..., typing.Any]]:
     """nova's jsonschema.validate(), less what it redoes on every call.
 
     validate() checks the schema against its metaschema and builds a
@@ -159,7 +176,7 @@ FAST_PATH_KEYWORDS = frozenset(
     {'type', 'enum', 'pattern', 'minLength', 'maxLength'})
 
 
-def _plainly_valid(data):
+def _plainly_valid(data: object) -> bool:
     """Whether ``data`` meets ALIAS_SCHEMA by the schema's own values.
 
     Only ever says yes for what jsonschema accepts (an object with
@@ -169,7 +186,8 @@ def _plainly_valid(data):
     """
     if type(data) is not dict or 'name' not in data:
         return False
-    properties = ALIAS_SCHEMA['properties']
+    properties = typing.cast(dict[str, dict[str, typing.Any]],
+                             ALIAS_SCHEMA['properties'])
     for key, value in data.items():
         rule = properties.get(key)
         if rule is None or type(value) is not str:
@@ -184,7 +202,7 @@ def _plainly_valid(data):
     return True
 
 
-def _load_entry(raw):
+def _load_entry(raw: str) -> typing.Any:
     """JSON and schema check of one line, as nova does before naming it."""
     try:
         data = json.loads(raw)
@@ -208,9 +226,9 @@ class _Invalid(Exception):
     pass
 
 
-def _to_spec(data):
+def _to_spec(data: dict[str, str]) -> tuple[str, str, pci_pools.Spec]:
     """The request spec nova derives from a schema-valid alias object."""
-    spec = dict(data)
+    spec: pci_pools.Spec = dict(data)
     name = spec.pop('name').strip()
     numa_policy = spec.pop('numa_policy', None) or DEFAULT_NUMA_POLICY
     dev_type = spec.pop('device_type', None)
@@ -222,7 +240,7 @@ def _to_spec(data):
     return name, numa_policy, spec
 
 
-def _strict_bool(value):
+def _strict_bool(value: str) -> str:
     # oslo.utils strutils.bool_from_string(strict=True) as nova calls it.
     lowered = value.strip().lower()
     if lowered in ('1', 't', 'true', 'on', 'y', 'yes'):
@@ -234,7 +252,7 @@ def _strict_bool(value):
         f"'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'")
 
 
-def _same_name_conflict(first, entry):
+def _same_name_conflict(first: AliasEntry, entry: AliasEntry) -> str | None:
     """Nova's same-name rules, in nova's order.
 
     If either entry lacks device_type nova's dict lookup raises
@@ -242,22 +260,23 @@ def _same_name_conflict(first, entry):
     """
     if first.numa_policy != entry.numa_policy:
         return f"NUMA policy mismatch for alias '{entry.name}'"
-    if 'dev_type' not in first.spec or 'dev_type' not in entry.spec:
+    first_spec, spec = first.spec or {}, entry.spec or {}
+    if 'dev_type' not in first_spec or 'dev_type' not in spec:
         return ("'dev_type' (entries sharing the name "
                 f"'{entry.name}' must all set device_type)")
-    if first.spec['dev_type'] != entry.spec['dev_type']:
+    if first_spec['dev_type'] != spec['dev_type']:
         return f"Device type mismatch for alias '{entry.name}'"
     return None
 
 
-def _has_required_ids(spec, pci_in_placement):
+def _has_required_ids(spec: pci_pools.Spec, pci_in_placement: bool) -> bool:
     """nova's _validate_required_ids (nova >= 32.0.0)."""
     if 'vendor_id' in spec and 'product_id' in spec:
         return True
     return pci_in_placement and 'resource_class' in spec
 
 
-def _multispec_reason(names):
+def _multispec_reason(names: str) -> str:
     # nova/pci/request.py _validate_multispec, word for word
     return (f'The PCI alias(es) {names} have multiple specs but '
             f'[filter_scheduler]pci_in_placement is True. The PCI in '
@@ -266,7 +285,7 @@ def _multispec_reason(names):
             f'matchers to allow using different devices for the same alias.')
 
 
-def _missing_ids_reason(names, pci_in_placement):
+def _missing_ids_reason(names: str, pci_in_placement: bool) -> str:
     if pci_in_placement:
         return (f'The PCI alias(es) {names} does not have vendor_id '
                 f'and product_id fields set or resource_class field set.')
@@ -274,7 +293,8 @@ def _missing_ids_reason(names, pci_in_placement):
             f'product_id fields set.')
 
 
-def parse_config(lines, source='', pci_in_placement=False):
+def parse_config(lines: Iterable[str], source: str = '',
+                 pci_in_placement: bool = False) -> AliasConfig:
     """Validate the ``[pci] alias`` values of one service's configuration.
 
     ``lines`` are the option's values in the order oslo.config returns
@@ -282,30 +302,31 @@ def parse_config(lines, source='', pci_in_placement=False):
     reason when invalid.
     """
     entries = []
-    first_of_name = {}
+    first_of_name: dict[str, AliasEntry] = {}
     for raw in lines:
         entry = AliasEntry(raw=raw, source=source)
         entries.append(entry)
         try:
             data = _load_entry(raw)
-            entry.name, entry.numa_policy, entry.spec = _to_spec(data)
+            name, entry.numa_policy, spec = _to_spec(data)
         except _Invalid as exc:
             entry.reason, entry.stage = str(exc), 'parse'
             continue
-        first = first_of_name.get(entry.name)
+        entry.name, entry.spec = name, spec
+        first = first_of_name.get(name)
         if first is None:
-            first_of_name[entry.name] = entry
+            first_of_name[name] = entry
         else:
             entry.reason = _same_name_conflict(first, entry)
             if entry.reason:
                 entry.stage = 'parse'
                 continue
             if pci_in_placement:
-                entry.reason = _multispec_reason(entry.name)
+                entry.reason = _multispec_reason(name)
                 entry.stage = 'multispec'
                 continue
-        if not _has_required_ids(entry.spec, pci_in_placement):
-            entry.reason = _missing_ids_reason(entry.name, pci_in_placement)
+        if not _has_required_ids(spec, pci_in_placement):
+            entry.reason = _missing_ids_reason(name, pci_in_placement)
             entry.stage = 'ids'
     return AliasConfig(entries=entries, source=source,
                        pci_in_placement=pci_in_placement)
@@ -317,7 +338,9 @@ def name_in(raw: str) -> str | None:
     return match.group(1) if match else None
 
 
-def render(name, vendor_id, product_id, device_type=None, numa_policy=None):
+def render(name: str, vendor_id: str, product_id: str,
+           device_type: str | None = None,
+           numa_policy: str | None = None) -> str:
     """One ``[pci] alias`` JSON value, keys in the order operators expect."""
     data = {'name': name, 'vendor_id': vendor_id.lower(),
             'product_id': product_id.lower()}

@@ -21,125 +21,43 @@ extra-spec grammar (pci.request) and the scheduler's pool filters
 (pci.pools).
 """
 
-import dataclasses
-import functools
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
 import json
 
 from gpupassthrough_osc.pci import alias as pci_alias
 from gpupassthrough_osc.pci import catalog
+from gpupassthrough_osc.pci import model
+# names, not modules: every rule builds Finding(ERROR, ...) rows
+from gpupassthrough_osc.pci.model import Finding
 from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import placement
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.pci import scheduler
-
-ERROR = 'error'
-WARNING = 'warning'
-INFO = 'info'
-SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
-
-
-@dataclasses.dataclass(frozen=True)
-class Finding:
-    severity: str
-    code: str
-    subject: str
-    message: str
-    fix: str = ''
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Node:
-    cell: str
-    id: int
-    host: str | None
-    hypervisor_hostname: str | None = None
-    deleted: bool = False
-    numa_topology: str | None = None  # the raw column; None: NULL
-    numa_read: bool = False           # False: the source lacks the column
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Leak:
-    """A device row held by an instance that is deleted or unknown."""
-
-    cell: str
-    compute_node_id: int
-    address: str
-    vendor_id: str
-    product_id: str
-    status: str
-    instance_uuid: str
-    instance_deleted: bool  # False: no instance row at all
-
-
-@dataclasses.dataclass(frozen=True)
-class Flavor:
-    id: str
-    name: str
-    specs: dict
-    vcpus: int | None = None          # None: the source did not say
-    memory_mb: int | None = None
-
-
-@dataclasses.dataclass
-class Inventory:
-    """What the adapters found; ``None`` means "not available"."""
-
-    confs: list                     # sources.novaconf.NovaConf
-    pools: list | None = None       # pci.pools.DevicePool
-    nodes: dict = dataclasses.field(default_factory=dict)
-    leaks: list | None = None
-    flavors: list | None = None
-    providers: list | None = None   # pci.placement.NodeView, per node
-    notes: list = dataclasses.field(default_factory=list)
-    _alias_configs: list | None = dataclasses.field(
-        default=None, init=False, repr=False, compare=False)
-
-    def host(self, cell, node_id):
-        node = self.nodes.get((cell, node_id))
-        host = node.host if node else f'compute node {node_id}'
-        return f'{cell}/{host}' if cell and self.multi_cell else host
-
-    @functools.cached_property
-    def index(self):
-        return pci_pools.PoolIndex(self.pools or [])
-
-    @functools.cached_property
-    def host_topologies(self):
-        return numa.HostTopologies(self.nodes, lambda key: self.host(*key))
-
-    @functools.cached_property
-    def multi_cell(self):
-        return len({p.cell for p in self.pools or []}) > 1
-
-    def alias_configs(self):
-        """(conf, AliasConfig) per nova.conf, parsed once per Inventory.
-
-        Several rules need them; 20,000 alias lines take ~0.5 s to parse.
-        """
-        if self._alias_configs is None:
-            self._alias_configs = [(conf, pci_alias.parse_config(
-                conf.alias, source=conf.path,
-                pci_in_placement=conf.pci_in_placement))
-                for conf in self.confs]
-        return self._alias_configs
+from gpupassthrough_osc import severity
+from gpupassthrough_osc.severity import ERROR
+from gpupassthrough_osc.severity import INFO
+from gpupassthrough_osc.severity import WARNING
 
 
 # --- helpers shared by the rules ------------------------------------------
 
-def _loose(specs):
+def _loose(specs: list[pci_pools.Spec]) -> list[pci_pools.Spec]:
     """Alias specs without dev_type: which devices the ids point at."""
     return [pci_pools.without_dev_type(s) for s in specs]
 
 
-def _write_cmd(name, vendor_id, product_id, device_type):
+def _write_cmd(name: str, vendor_id: str | None, product_id: str | None,
+               device_type: str) -> str:
     return (f'openstack gpu alias create {name} --vendor-id {vendor_id} '
             f'--product-id {product_id} --device-type {device_type} '
             f'--write /etc/nova/nova.conf --replace')
 
 
-def _alias_lines(name, numa_policy, specs, device_type):
+def _alias_lines(name: str, numa_policy: str | None,
+                 specs: list[pci_pools.Spec], device_type: str) -> str:
     policy = None if numa_policy == pci_alias.DEFAULT_NUMA_POLICY \
         else numa_policy
     return ' ; '.join(
@@ -148,7 +66,8 @@ def _alias_lines(name, numa_policy, specs, device_type):
         for s in specs if 'vendor_id' in s and 'product_id' in s)
 
 
-def _host_list(inventory, node_keys, limit=3):
+def _host_list(inventory: model.Inventory,
+               node_keys: Iterable[model.NodeKey], limit: int = 3) -> str:
     names = sorted(inventory.host(*key) for key in node_keys)
     shown = ', '.join(names[:limit])
     if len(names) > limit:
@@ -156,10 +75,12 @@ def _host_list(inventory, node_keys, limit=3):
     return f'{len(names)} host(s) ({shown})'
 
 
-def _unique_aliases(inventory):
+def _unique_aliases(inventory: model.Inventory
+                    ) -> list[tuple[str, str | None, list[pci_pools.Spec]]]:
     """Each distinct valid alias definition once: (name, policy, specs)."""
-    seen = {}
-    for _conf, config in inventory.alias_configs():
+    seen: dict[tuple[str, str | None, str],
+               tuple[str, str | None, list[pci_pools.Spec]]] = {}
+    for _conf, config in inventory.alias_configs:
         for name, (policy, specs) in config.aliases().items():
             key = (name, policy, json.dumps(specs, sort_keys=True))
             seen.setdefault(key, (name, policy, specs))
@@ -176,7 +97,8 @@ ALIAS_REFUSERS = 'nova-api (controller) and nova-compute (compute node)'
 SHOWN_ENTRIES = 10
 
 
-def _where(conf, lines, index, option):
+def _where(conf: model.NovaConf, lines: Sequence[model.ConfLine],
+           index: int, option: str) -> str:
     """``file:line`` of a value, else the file and option."""
     location = lines[index] if index < len(lines) else None
     if location:
@@ -184,14 +106,15 @@ def _where(conf, lines, index, option):
     return f'{conf.path} [pci] {option}'
 
 
-def _listed(items, more_hint):
+def _listed(items: list[str], more_hint: str) -> str:
     shown = '; '.join(items[:SHOWN_ENTRIES])
     if len(items) > SHOWN_ENTRIES:
         shown += f'; and {len(items) - SHOWN_ENTRIES} more ({more_hint})'
     return shown
 
 
-def _bad_aliases(conf, config):
+def _bad_aliases(conf: model.NovaConf, config: pci_alias.AliasConfig
+                 ) -> list[tuple[str, str, str | None]]:
     """``(where, 'alias NAME', reason)`` of each invalid entry."""
     bad = []
     for index, entry in enumerate(config.entries):
@@ -204,7 +127,7 @@ def _bad_aliases(conf, config):
     return bad
 
 
-def alias_invalid(inventory):
+def alias_invalid(inventory: model.Inventory) -> model.Findings:
     """Invalid [pci] alias entries, and the flavors dead while they stay.
 
     Nova 34 refuses to start nova-api and nova-compute with one; every
@@ -212,7 +135,7 @@ def alias_invalid(inventory):
     """
     findings = []
     first_bad = []
-    for conf, config in inventory.alias_configs():
+    for conf, config in inventory.alias_configs:
         if not config.error:
             continue
         bad = _bad_aliases(conf, config)
@@ -242,12 +165,12 @@ def alias_invalid(inventory):
     return findings
 
 
-def alias_differs_between_confs(inventory):
+def alias_differs_between_confs(inventory: model.Inventory) -> model.Findings:
     """nova-api and every compute must define an alias identically."""
-    configs = inventory.alias_configs()
+    configs = inventory.alias_configs
     if len(configs) < 2:
         return []
-    definitions = {}
+    definitions: dict[str, dict[str, set[str]]] = {}
     for conf, config in configs:
         for entry in config.entries:
             if entry.name is not None:
@@ -276,7 +199,7 @@ def alias_differs_between_confs(inventory):
     return findings
 
 
-def deprecated_option_names(inventory):
+def deprecated_option_names(inventory: model.Inventory) -> model.Findings:
     findings = []
     for conf in inventory.confs:
         for section, option, new in conf.deprecated:
@@ -290,7 +213,7 @@ def deprecated_option_names(inventory):
 
 # --- alias against recorded devices --------------------------------------
 
-def alias_never_matches(inventory):
+def alias_never_matches(inventory: model.Inventory) -> model.Findings:
     """Aliases nova's filters leave with no device, and why.
 
     Fires ALIAS_DROPS_PF for the seed's case (devices recorded as type-PF,
@@ -340,7 +263,7 @@ def alias_never_matches(inventory):
                                       first.get('product_id'), 'auto') +
                 ')'))
         elif 'spec' in dropped_names:
-            wanted = sorted({s.get('dev_type') for s in specs
+            wanted = sorted({str(s['dev_type']) for s in specs
                              if s.get('dev_type')})
             right = pci_pools.PF if pci_pools.PF in recorded else recorded[0]
             findings.append(Finding(
@@ -361,7 +284,8 @@ def alias_never_matches(inventory):
     return findings
 
 
-def _no_device(inventory, name, specs, ids):
+def _no_device(inventory: model.Inventory, name: str,
+               specs: list[pci_pools.Spec], ids: list[str]) -> model.Finding:
     """ALIAS_NO_DEVICE, saying whether the ids or other keys are at fault.
 
     Nova compares every alias key with the device pool (nova/pci/utils.py
@@ -391,17 +315,17 @@ def _no_device(inventory, name, specs, ids):
         '`openstack gpu device list`')
 
 
-def gpus_without_alias(inventory):
+def gpus_without_alias(inventory: model.Inventory) -> model.Findings:
     if inventory.pools is None:
         return []
-    configs = inventory.alias_configs()
+    configs = inventory.alias_configs
     if not configs:
         return []
     specs = [s for _c, config in configs
              for _p, alias_specs in config.aliases().values()
              for s in _loose(alias_specs)]
     covered = {id(p) for p in inventory.index.matching(specs)}
-    counts = {}
+    counts: dict[tuple[str, str, str], int] = {}
     for pool in inventory.pools:
         if pool.dev_type == pci_pools.VF or id(pool) in covered or \
                 not catalog.is_known_gpu(pool.vendor_id, pool.product_id):
@@ -412,7 +336,8 @@ def gpus_without_alias(inventory):
             for (v, p, t), n in sorted(counts.items())]
 
 
-def _gpu_without_alias(vendor_id, product_id, dev_type, count):
+def _gpu_without_alias(vendor_id: str, product_id: str, dev_type: str,
+                       count: int) -> model.Finding:
     ids = f'{vendor_id}:{product_id}'
     return Finding(
         INFO, 'GPU_WITHOUT_ALIAS', f'device {ids}',
@@ -424,7 +349,7 @@ def _gpu_without_alias(vendor_id, product_id, dev_type, count):
             product_id, dev_type))
 
 
-def pf_and_vfs_in_placement(inventory):
+def pf_and_vfs_in_placement(inventory: model.Inventory) -> model.Findings:
     """A device_spec matching a PF and its VFs under report_in_placement.
 
     nova-compute refuses to start then ("Configuring both ... is not
@@ -450,8 +375,9 @@ def pf_and_vfs_in_placement(inventory):
     return findings
 
 
-def _nodes_with_pf_and_vf(pools, spec):
-    types = {}
+def _nodes_with_pf_and_vf(pools: Iterable[pci_pools.DevicePool],
+                          spec: pci_pools.Spec) -> list[model.NodeKey]:
+    types: dict[model.NodeKey, set[str]] = {}
     for pool in pools:
         if pci_pools.device_spec_matches_ids(spec, pool):
             types.setdefault(pool.node_key, set()).add(pool.dev_type)
@@ -459,7 +385,7 @@ def _nodes_with_pf_and_vf(pools, spec):
             if pci_pools.PF in t and pci_pools.VF in t]
 
 
-def device_spec_invalid(inventory):
+def device_spec_invalid(inventory: model.Inventory) -> model.Findings:
     """device_spec values nova-compute refuses at start.
 
     The structure nova/pci/whitelist.py checks first: JSON, an object or
@@ -484,7 +410,7 @@ def device_spec_invalid(inventory):
     return findings
 
 
-def _device_spec_problem(raw):
+def _device_spec_problem(raw: str) -> str | None:
     try:
         data = json.loads(raw)
     except ValueError as exc:
@@ -499,7 +425,7 @@ def _device_spec_problem(raw):
 
 # --- flavors -------------------------------------------------------------
 
-def flavor_problems(inventory):
+def flavor_problems(inventory: model.Inventory) -> model.Findings:
     """Flavor values and requests nova will refuse.
 
     Stored values nova cannot translate, aliases it does not know, and
@@ -507,7 +433,7 @@ def flavor_problems(inventory):
     """
     if inventory.flavors is None:
         return []
-    configs = inventory.alias_configs()
+    configs = inventory.alias_configs
     findings = []
     for flavor in inventory.flavors:
         value = flavor.specs.get(pci_request.EXTRA_SPEC)
@@ -536,7 +462,8 @@ def flavor_problems(inventory):
     return findings
 
 
-def _undefined_in(requests, configs):
+def _undefined_in(requests: pci_request.Requests,
+                  configs: model.AliasConfigs) -> str | None:
     missing = []
     for conf, config in configs:
         for name in pci_request.undefined_aliases(requests,
@@ -548,7 +475,9 @@ def _undefined_in(requests, configs):
     return None
 
 
-def _flavor_capacity(inventory, flavor, requests, aliases):
+def _flavor_capacity(inventory: model.Inventory, flavor: model.Flavor,
+                     requests: pci_request.Requests,
+                     aliases: pci_alias.Aliases) -> model.Findings:
     subject = f'flavor {flavor.name}'
     wanted = pci_request.pci_requests(requests, aliases)
     # nova's NUMA fit where the guest has a topology (pci.numa)
@@ -589,25 +518,28 @@ def _flavor_capacity(inventory, flavor, requests, aliases):
     return findings
 
 
-def _live_nodes(inventory, wanted):
+def _live_nodes(inventory: model.Inventory,
+                wanted: list[pci_request.Wanted]) -> numa.LiveNodes:
     """Pools per live node where every request has a spec-matching pool.
 
     The spec filter is nova's first step, so other nodes can never
     satisfy the request; skipping them keeps a 40,000-host cloud fast.
     """
-    candidates = None
+    candidates: set[model.NodeKey] | None = None
     for _count, specs in wanted:
         nodes = {p.node_key for p in inventory.index.matching(specs)}
         candidates = nodes if candidates is None else candidates & nodes
-    result = {}
-    for pool in inventory.pools:
-        if pool.node_key in candidates and not _node_deleted(
+    result: numa.LiveNodes = {}
+    for pool in inventory.pools or []:
+        if pool.node_key in (candidates or ()) and not _node_deleted(
                 inventory, pool.node_key):
             result.setdefault(pool.node_key, []).append(pool)
     return result
 
 
-def _hosts_supporting(nodes, wanted, count, first=False):
+def _hosts_supporting(nodes: numa.LiveNodes,
+                      wanted: list[pci_request.Wanted], count: str,
+                      first: bool = False) -> int:
     """How many hosts satisfy ``wanted`` (count, specs), PCI alone.
 
     With their ``count`` devices and no NUMA step, as nova decides for a
@@ -617,7 +549,8 @@ def _hosts_supporting(nodes, wanted, count, first=False):
                           first)
 
 
-def _hosts_fitting(nodes, fit, count, first=False):
+def _hosts_fitting(nodes: numa.LiveNodes, fit: numa.FlavorFit, count: str,
+                   first: bool = False) -> int:
     """How many hosts ``fit`` (a numa.FlavorFit) accepts.
 
     ``count`` is ``usable`` (ever) or ``available`` (now); with ``first``
@@ -632,17 +565,17 @@ def _hosts_fitting(nodes, fit, count, first=False):
     return found
 
 
-def _node_deleted(inventory, key):
+def _node_deleted(inventory: model.Inventory, key: model.NodeKey) -> bool:
     node = inventory.nodes.get(key)
     return bool(inventory.nodes) and (node is None or node.deleted)
 
 
 # --- device rows ---------------------------------------------------------
 
-def leaked_allocations(inventory):
+def leaked_allocations(inventory: model.Inventory) -> model.Findings:
     if not inventory.leaks:
         return []
-    per_node = {}
+    per_node: dict[model.NodeKey, list[model.Leak]] = {}
     for leak in inventory.leaks:
         per_node.setdefault((leak.cell, leak.compute_node_id), []).append(
             leak)
@@ -664,10 +597,10 @@ def leaked_allocations(inventory):
     return findings
 
 
-def devices_on_deleted_nodes(inventory):
+def devices_on_deleted_nodes(inventory: model.Inventory) -> model.Findings:
     if inventory.pools is None or not inventory.nodes:
         return []
-    counts = {}
+    counts: dict[model.NodeKey, int] = {}
     for pool in inventory.pools:
         if _node_deleted(inventory, pool.node_key):
             counts[pool.node_key] = counts.get(pool.node_key, 0) + pool.total
@@ -680,7 +613,9 @@ def devices_on_deleted_nodes(inventory):
         for key, n in sorted(counts.items(), key=lambda kv: str(kv[0]))]
 
 
-RULES = (
+# every rule: what the adapters found -> its findings
+Rule = Callable[[model.Inventory], model.Findings]
+RULES: tuple[Rule, ...] = (
     alias_invalid,
     alias_differs_between_confs,
     deprecated_option_names,
@@ -703,19 +638,12 @@ RULES = (
 )
 
 
-def run(inventory, rules=RULES):
+def run(inventory: model.Inventory,
+        rules: Iterable[Rule] = RULES) -> model.Findings:
     findings = []
     for rule in rules:
         findings.extend(rule(inventory))
     findings.extend(Finding(INFO, 'NOTE', 'audit', note, '')
                     for note in inventory.notes)
-    return sorted(findings, key=lambda f: (SEVERITY_RANK[f.severity],
+    return sorted(findings, key=lambda f: (severity.rank(f.severity),
                                            f.code, f.subject))
-
-
-def worst(findings):
-    """The most severe severity present, or None."""
-    ranks = [SEVERITY_RANK[f.severity] for f in findings]
-    if not ranks:
-        return None
-    return {v: k for k, v in SEVERITY_RANK.items()}[min(ranks)]

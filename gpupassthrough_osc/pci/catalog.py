@@ -15,15 +15,18 @@
 """Names of the GPUs operators pass through, and of their companions.
 
 A built-in table for the cards of the original procedure (and the common
-data-centre cards), then the system's pci.ids when it has one. The table
+data-centre cards), then the names of the system's pci.ids, which the
+caller reads (host/sysfs.py ``read_pci_ids``) and passes in. The table
 only names devices; what nova records (type-PF or type-PCI) is always read
 from nova or sysfs, never assumed from here.
 """
 
-import functools
-import os
+from collections.abc import Mapping
 
 NVIDIA = '10de'
+
+# (vendor_id, device_id) -> name, lower-case hex ids, from pci.ids
+PciIds = Mapping[tuple[str, str], str]
 
 # (vendor_id, product_id) -> (model name, suggested alias name)
 GPUS = {
@@ -60,15 +63,12 @@ COMPANIONS = {
     (NVIDIA, '1aef'): 'GA102 High Definition Audio Controller',
 }
 
-PCI_IDS_PATHS = ('/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids',
-                 '/usr/share/pci.ids')
 
-
-def is_known_gpu(vendor_id, product_id):
+def is_known_gpu(vendor_id: str, product_id: str) -> bool:
     return (vendor_id.lower(), product_id.lower()) in GPUS
 
 
-def alias_name(vendor_id, product_id):
+def alias_name(vendor_id: str, product_id: str) -> str:
     """A readable alias name: the catalog's, else pci<vendor><product>."""
     key = (vendor_id.lower(), product_id.lower())
     if key in GPUS:
@@ -76,37 +76,12 @@ def alias_name(vendor_id, product_id):
     return f'pci{key[0]}{key[1]}'
 
 
-def model_name(vendor_id, product_id, root='/'):
-    """Catalog name, then pci.ids under ``root``, else None."""
+def model_name(vendor_id: str, product_id: str,
+               pci_ids: PciIds | None = None) -> str | None:
+    """The catalog's name, a companion's, then ``pci_ids``', else None."""
     key = (vendor_id.lower(), product_id.lower())
     if key in GPUS:
         return GPUS[key][0]
     if key in COMPANIONS:
         return COMPANIONS[key]
-    return _pci_ids(root).get(key)
-
-
-@functools.lru_cache(maxsize=4)
-def _pci_ids(root):
-    """(vendor, device) -> name from the first pci.ids found."""
-    for path in PCI_IDS_PATHS:
-        full = os.path.join(root, path.lstrip('/'))
-        if os.path.exists(full):
-            return _parse_pci_ids(full)
-    return {}
-
-
-def _parse_pci_ids(path):
-    names = {}
-    vendor = None
-    with open(path, encoding='utf-8', errors='replace') as f:
-        for line in f:
-            if line.startswith('C '):
-                break  # device classes follow the vendors
-            if not line.strip() or line.startswith('#'):
-                continue
-            if not line[0].isspace():
-                vendor = line[:4].lower()
-            elif line.startswith('\t') and not line.startswith('\t\t'):
-                names[(vendor, line[1:5].lower())] = line[5:].strip()
-    return names
+    return (pci_ids or {}).get(key)

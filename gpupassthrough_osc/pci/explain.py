@@ -36,14 +36,18 @@ with the numbers it saw. The steps, in the order nova takes them:
 Pure: the caller passes the Inventory the adapters read.
 """
 
+from collections.abc import Mapping
 import dataclasses
+import typing
 
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import alias as pci_alias
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import placement
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.pci import scheduler
+from gpupassthrough_osc import severity
 
 NOW = 'fits now'
 LATER = 'fits once devices are freed'
@@ -76,7 +80,8 @@ class Explanation:
     blocked: str = ''               # a step that refuses every host
     # (code, message) of error findings on this flavor that no single
     # host's verdict shows: the whole path refuses
-    refusals: list = dataclasses.field(default_factory=list)
+    refusals: list[tuple[str, str]] = dataclasses.field(
+        default_factory=list)
 
     @property
     def boots_now(self) -> bool:
@@ -89,7 +94,8 @@ class Explanation:
         return counts
 
 
-def _requests(inventory: audit.Inventory, specs: dict):
+def _requests(inventory: model.Inventory, specs: Mapping[str, str]
+              ) -> tuple[pci_request.Requests, pci_alias.Aliases, str]:
     """(requests, aliases, blocked): nova-api's translation, step 1."""
     value = specs.get(pci_request.EXTRA_SPEC)
     if value is None:
@@ -98,7 +104,7 @@ def _requests(inventory: audit.Inventory, specs: dict):
     if not requests:
         return [], {}, f'extra spec: pci_passthrough:alias={value!r}: ' \
                        f'{problem}'
-    configs = inventory.alias_configs()
+    configs = inventory.alias_configs
     if not configs:
         return requests, {}, ('alias parse: no nova.conf read, so the '
                               'aliases are unknown')
@@ -115,8 +121,9 @@ def _requests(inventory: audit.Inventory, specs: dict):
     return requests, aliases, ''
 
 
-def _first_refusal(pools: list[dict], request: pci_request.AliasRequest,
-                   specs: list) -> tuple[str, str] | None:
+def _first_refusal(pools: list[pci_pools.Pool],
+                   request: pci_request.AliasRequest,
+                   specs: list[pci_pools.Spec]) -> tuple[str, str] | None:
     """The first pool filter after which ``request`` cannot be met."""
     have = sum(p['count'] for p in pools)
     pools_in = pools
@@ -136,7 +143,9 @@ def _first_refusal(pools: list[dict], request: pci_request.AliasRequest,
     return None
 
 
-def _spec_refusal(pools, request, specs, have, after):
+def _spec_refusal(pools: list[pci_pools.Pool],
+                  request: pci_request.AliasRequest,
+                  specs: list[pci_pools.Spec], have: int, after: int) -> str:
     if after:
         return f'needs {request}; {after} device(s) match'
     recorded = sorted({p['dev_type'] for p in pci_pools.filter_for_spec(
@@ -150,7 +159,10 @@ def _spec_refusal(pools, request, specs, have, after):
             f'alias {request.name}')
 
 
-def _numa_verdict(fit, key, pools, requests, row) -> HostVerdict | None:
+def _numa_verdict(fit: numa.FlavorFit | None, key: model.NodeKey,
+                  pools: list[pci_pools.DevicePool],
+                  requests: pci_request.Requests,
+                  row: dict[str, typing.Any]) -> HostVerdict | None:
     """nova's NUMA fit on this host (pci.numa), after the PCI steps pass.
 
     None when the guest has no NUMA topology or fits now.
@@ -160,7 +172,8 @@ def _numa_verdict(fit, key, pools, requests, row) -> HostVerdict | None:
     ever = fit(key, pools, 'usable')
     have = '; '.join(numa.format_per_node(numa.devices_per_node(
         pools, specs)) for _c, specs, _p in fit.requests)
-    policies = ', '.join(sorted({p for _c, _s, p in fit.requests}))
+    policies = ', '.join(sorted({p for _c, _s, p in fit.requests
+                                 if p is not None}))
     when = ('not with the CPUs, memory and devices free now' if ever
             else 'no fit even on the empty host')
     return HostVerdict(
@@ -170,8 +183,11 @@ def _numa_verdict(fit, key, pools, requests, row) -> HostVerdict | None:
                f'affinity policy {policies}); devices here: {have}; {when}')
 
 
-def _host_verdict(inventory, key, pools, requests, wanted,
-                  fit=None) -> HostVerdict:
+def _host_verdict(inventory: model.Inventory, key: model.NodeKey,
+                  pools: list[pci_pools.DevicePool],
+                  requests: pci_request.Requests,
+                  wanted: list[pci_request.Wanted],
+                  fit: numa.FlavorFit | None = None) -> HostVerdict:
     cell, _node_id = key
     usable = [p.nova_pool(p.usable) for p in pools]
     free = [p.nova_pool(p.available) for p in pools]
@@ -180,9 +196,10 @@ def _host_verdict(inventory, key, pools, requests, wanted,
     ids = [pci_pools.without_ignored(pci_pools.without_dev_type(s))
            for _c, specs in wanted for s in specs]
     near = [p for p in pools if pci_pools.prop_match(p.nova_pool(1), ids)]
-    row = dict(cell=cell, host=inventory.host(*key),
-               matching=sum(p.usable for p in near),
-               free=sum(p.available for p in near))
+    row: dict[str, typing.Any] = dict(
+        cell=cell, host=inventory.host(*key),
+        matching=sum(p.usable for p in near),
+        free=sum(p.available for p in near))
     for request, (_count, specs) in zip(requests, wanted):
         refused = _first_refusal(usable, request, specs)
         if refused:
@@ -207,7 +224,7 @@ def _host_verdict(inventory, key, pools, requests, wanted,
     return HostVerdict(**row, verdict=NOW)
 
 
-def explain_flavor(inventory: audit.Inventory, flavor: audit.Flavor,
+def explain_flavor(inventory: model.Inventory, flavor: model.Flavor,
                    host: str | None = None,
                    all_hosts: bool = False) -> Explanation:
     """Every live compute host against ``flavor``.
@@ -217,7 +234,7 @@ def explain_flavor(inventory: audit.Inventory, flavor: audit.Flavor,
     """
     value = flavor.specs.get(pci_request.EXTRA_SPEC)
     requests, aliases, blocked = _requests(inventory, flavor.specs)
-    pools_by_node = {}
+    pools_by_node: dict[model.NodeKey, list[pci_pools.DevicePool]] = {}
     for pool in inventory.pools or []:
         pools_by_node.setdefault(pool.node_key, []).append(pool)
     keys = set(pools_by_node) | {k for k, n in inventory.nodes.items()
@@ -263,15 +280,15 @@ PATH_RULES = (scheduler.pci_flavors_not_scheduled,
               placement.flavors_without_candidates)
 
 
-def _path_refusals(inventory, flavor):
-    alone = dataclasses.replace(inventory, flavors=[flavor],
-                                notes=list(inventory.notes))
+def _path_refusals(inventory: model.Inventory,
+                   flavor: model.Flavor) -> list[tuple[str, str]]:
+    alone = inventory.for_flavors([flavor])
     return [(f.code, f.message) for rule in PATH_RULES
-            for f in rule(alone) if f.severity == audit.ERROR and
+            for f in rule(alone) if f.severity == severity.ERROR and
             f.subject == f'flavor {flavor.name}']
 
 
-def _deleted(inventory, key):
+def _deleted(inventory: model.Inventory, key: model.NodeKey) -> bool:
     node = inventory.nodes.get(key)
     return node is not None and node.deleted
 
@@ -324,7 +341,7 @@ def matching_cause(result: Explanation, fault: str | None) -> str:
         return (f'matches: no host holds a device the aliases name '
                 f'({result.unlisted} host(s) checked)')
     if len(refused) == len(result.hosts):
-        steps = {}
+        steps: dict[str, list[HostVerdict]] = {}
         for row in refused:
             steps.setdefault(row.step, []).append(row)
         step, rows = max(steps.items(), key=lambda kv: len(kv[1]))

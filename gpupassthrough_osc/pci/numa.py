@@ -32,17 +32,26 @@ asks for (FLAVOR_NUMA_UNSATISFIABLE and friends).
 """
 
 from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from collections.abc import Sized
 import dataclasses
 import functools
 import itertools
 import json
 import math
 import re
+import types
+import typing
 
 from gpupassthrough_osc import exceptions as gpu_exceptions
+from gpupassthrough_osc.pci import alias as pci_alias
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.pci import scheduler
+from gpupassthrough_osc import severity
 
 # nova/objects/fields.py PCINUMAAffinityPolicy
 REQUIRED = 'required'
@@ -72,16 +81,22 @@ MEMPAGES_ANY = -3
 # nova/objects/image_meta.py ImageMetaProps.NUMA_NODES_MAX
 NUMA_NODES_MAX = 128
 
-Pool = dict             # a nova pool dict, as pci.pools.DevicePool.nova_pool
-NodeKey = tuple         # (cell, compute node id), as audit.Inventory.nodes
-PciRequest = tuple      # (count, [spec, ...], numa_policy)
-Limits = tuple          # (cpu_allocation_ratio, ram_allocation_ratio)
+Pool = pci_pools.Pool   # a nova pool dict, as DevicePool.nova_pool
+NodeKey = model.NodeKey  # (cell, compute node id), as Inventory.nodes
+# (count, [spec, ...], numa_policy)
+PciRequest = tuple[int, list[pci_pools.Spec], str | None]
+Limits = tuple[float, float]  # (cpu_allocation_ratio, ram_allocation_ratio)
+# the pools of each live node (audit._live_nodes)
+LiveNodes = dict[NodeKey, list[pci_pools.DevicePool]]
+# a page size in KiB, or MEMPAGES_*; nova's "2MB" is 2048.0, a float
+PageSize = float
+T = typing.TypeVar('T')
 
 
 class NumaError(gpu_exceptions.GpuPassthroughError):
     """Base of this module's errors; the message is one line."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str) -> None:
         # a flavor or blob value may hold line breaks: shown escaped, so
         # the message stays one line (found by tests/unit/test_fuzz_numa)
         super().__init__(''.join(
@@ -122,18 +137,18 @@ class HostCell:
     """nova/objects/numa.py NUMACell; memory in MiB."""
 
     id: int
-    cpuset: frozenset
-    pcpuset: frozenset
+    cpuset: frozenset[int]
+    pcpuset: frozenset[int]
     memory: int
     cpu_usage: int = 0
     memory_usage: int = 0
-    pinned_cpus: frozenset = frozenset()
-    siblings: tuple = ()
-    mempages: tuple = ()
+    pinned_cpus: frozenset[int] = frozenset()
+    siblings: tuple[frozenset[int], ...] = ()
+    mempages: tuple[MemPages, ...] = ()
     socket: int | None = None
 
     @property
-    def free_pcpus(self) -> frozenset:
+    def free_pcpus(self) -> frozenset[int]:
         return self.pcpuset - self.pinned_cpus
 
     @property
@@ -141,7 +156,7 @@ class HostCell:
         return self.memory - self.memory_usage
 
 
-def _data(obj, what):
+def _data(obj: object, what: str) -> dict[str, typing.Any]:
     """The payload of one oslo.versionedobjects envelope."""
     if isinstance(obj, dict) and 'nova_object.data' in obj:
         obj = obj['nova_object.data']
@@ -150,7 +165,7 @@ def _data(obj, what):
     return obj
 
 
-def _ints(value, what) -> frozenset:
+def _ints(value: object, what: str) -> frozenset[int]:
     if value is None:
         return frozenset()
     if not isinstance(value, list) or not all(
@@ -159,16 +174,20 @@ def _ints(value, what) -> frozenset:
     return frozenset(value)
 
 
-def _int(data, key, what, default=None, nullable=False) -> int | None:
+def _int(data: dict[str, typing.Any], key: str, what: str,
+         default: int | None = None) -> int:
     value = data.get(key, default)
-    if value is None and nullable:
-        return None
     if not isinstance(value, int) or isinstance(value, bool):
         raise TopologyError(f'{what} {key} is {value!r}, not a number')
     return value
 
 
-def _host_cell(raw, index) -> HostCell:
+def _int_or_none(data: dict[str, typing.Any], key: str,
+                 what: str) -> int | None:
+    return None if data.get(key) is None else _int(data, key, what)
+
+
+def _host_cell(raw: object, index: int) -> HostCell:
     what = f'cell {index}'
     data = _data(raw, what)
     siblings = data.get('siblings') or []
@@ -192,7 +211,7 @@ def _host_cell(raw, index) -> HostCell:
         pinned_cpus=_ints(data.get('pinned_cpus'), f'{what} pinned_cpus'),
         siblings=tuple(_ints(s, f'{what} siblings') for s in siblings),
         mempages=tuple(pages),
-        socket=_int(data, 'socket', what, nullable=True))
+        socket=_int_or_none(data, 'socket', what))
 
 
 def parse_host_topology(blob: str | None,
@@ -239,17 +258,17 @@ class GuestCell:
     """nova/objects/instance_numa.py InstanceNUMACell; memory in MiB."""
 
     id: int
-    cpuset: frozenset       # shared vCPUs
-    pcpuset: frozenset      # dedicated vCPUs
+    cpuset: frozenset[int]       # shared vCPUs
+    pcpuset: frozenset[int]      # dedicated vCPUs
     memory: int
-    pagesize: int | None = None
+    pagesize: PageSize | None = None
     cpu_policy: str | None = None
     cpu_thread_policy: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class GuestTopology:
-    cells: tuple
+    cells: tuple[GuestCell, ...]
     emulator_threads_isolated: bool = False
 
     @property
@@ -259,7 +278,8 @@ class GuestTopology:
 
 def parse_cpu_spec(spec: str) -> set[int]:
     """nova/virt/hardware.py ``parse_cpu_spec``: "1-4,^3,6"."""
-    cpus, rejects = set(), set()
+    cpus: set[int] = set()
+    rejects: set[int] = set()
     for rule in spec.split(','):
         rule = rule.strip()
         if not rule:
@@ -290,7 +310,8 @@ def _cpu_mask(spec: str, vcpus: int) -> set[int]:
     return parse_cpu_spec(spec)
 
 
-def _choice(specs, key, allowed):
+def _choice(specs: Mapping[str, str], key: str,
+            allowed: Sequence[str]) -> str | None:
     value = specs.get(key)
     if value and value not in allowed:
         raise GuestTopologyError(
@@ -298,12 +319,12 @@ def _choice(specs, key, allowed):
     return value or None
 
 
-def _true(value) -> bool:
+def _true(value: object) -> bool:
     # oslo_utils.strutils.bool_from_string, as is_realtime_enabled uses it
     return str(value).strip().lower() in ('1', 't', 'true', 'on', 'y', 'yes')
 
 
-def _resource_amount(specs, resource) -> int:
+def _resource_amount(specs: Mapping[str, str], resource: str) -> int:
     """nova/virt/hardware.py ``_get_vcpu_pcpu_resources``."""
     total = 0
     for key, value in specs.items():
@@ -315,7 +336,7 @@ def _resource_amount(specs, resource) -> int:
     return total
 
 
-def _pagesize(value: str | None) -> int | None:
+def _pagesize(value: str | None) -> PageSize | None:
     """nova/virt/hardware.py ``_get_numa_pagesize_constraint``, flavor."""
     if not value:
         return None
@@ -332,13 +353,13 @@ def _pagesize(value: str | None) -> int | None:
             f'hw:mem_page_size={value} is not a valid page size')
     power = 'KMGTPEZYRQ'.index(match.group(2)[0]) + 1 if match.group(2) \
         else 0
-    size = float(match.group(1)) * 1024 ** power
+    size: float = float(match.group(1)) * 1024 ** power
     if match.group(3) == 'bit':
         size /= 8
     return math.ceil(size) / 1024
 
 
-def _node_count(specs) -> int | None:
+def _node_count(specs: Mapping[str, str]) -> int | None:
     nodes = specs.get('hw:numa_nodes')
     if not nodes:
         return None
@@ -352,7 +373,8 @@ def _node_count(specs) -> int | None:
     return count
 
 
-def _per_node(specs, key, parse) -> list | None:
+def _per_node(specs: Mapping[str, str], key: str,
+              parse: Callable[[str], T]) -> list[T] | None:
     """``hw:numa_cpus.N``/``hw:numa_mem.N`` from node 0 until a gap."""
     values = []
     for node in range(NUMA_NODES_MAX):
@@ -367,7 +389,8 @@ def _per_node(specs, key, parse) -> list | None:
     return values or None
 
 
-def _cpu_policies(specs, vcpus):
+def _cpu_policies(specs: Mapping[str, str], vcpus: int
+                  ) -> tuple[str | None, str | None, str | None, set[int]]:
     """CPU and thread policy, dedicated vCPUs and emulator threads.
 
     nova/virt/hardware.py ``numa_get_constraints``, its first half, with
@@ -377,7 +400,7 @@ def _cpu_policies(specs, vcpus):
     thread_policy = _choice(specs, 'hw:cpu_thread_policy', THREAD_POLICIES)
     emulator = _choice(specs, 'hw:emulator_threads_policy',
                        EMULATOR_POLICIES)
-    realtime = None
+    realtime: set[int] | None = None
     if _true(specs.get('hw:cpu_realtime')):
         mask = specs.get('hw:cpu_realtime_mask')
         realtime = _cpu_mask(mask, vcpus) if mask else set(range(vcpus))
@@ -387,7 +410,7 @@ def _cpu_policies(specs, vcpus):
             raise GuestTopologyError('Realtime policy needs vCPU(s) mask '
                                      'configured with at least 1 RT vCPU '
                                      'and 1 ordinary vCPU')
-    dedicated = None
+    dedicated: set[int] | None = None
     if specs.get('hw:cpu_dedicated_mask'):
         dedicated = _cpu_mask(specs['hw:cpu_dedicated_mask'], vcpus)
         if not dedicated or not set(range(vcpus)) - dedicated or \
@@ -416,7 +439,7 @@ def _cpu_policies(specs, vcpus):
         raise GuestTopologyError('trait:HW_CPU_HYPERTHREADING cannot be '
                                  'combined with hw:cpu_thread_policy')
     thread_policy = {'forbidden': ISOLATE, 'required': REQUIRE}.get(
-        trait, thread_policy)
+        trait or '', thread_policy)
     if cpu_policy in (SHARED, None):
         if thread_policy or emulator == ISOLATE or dedicated or realtime:
             raise GuestTopologyError(
@@ -437,7 +460,7 @@ def _cpu_policies(specs, vcpus):
     return cpu_policy, thread_policy, emulator, dedicated or set()
 
 
-def guest_topology(specs: dict, vcpus: int,
+def guest_topology(specs: Mapping[str, str], vcpus: int,
                    memory_mb: int) -> GuestTopology | None:
     """The guest NUMA topology nova builds from the flavor, or None.
 
@@ -479,7 +502,8 @@ def guest_topology(specs: dict, vcpus: int,
         emulator_threads_isolated=emulator == ISOLATE)
 
 
-def _topology_auto(nodes, vcpus, memory_mb):
+def _topology_auto(nodes: int, vcpus: int,
+                   memory_mb: int) -> list[tuple[set[int], int]]:
     """nova/virt/hardware.py ``_get_numa_topology_auto``."""
     if vcpus % nodes or memory_mb % nodes:
         raise GuestTopologyError(
@@ -490,7 +514,9 @@ def _topology_auto(nodes, vcpus, memory_mb):
             for n in range(nodes)]
 
 
-def _topology_manual(nodes, vcpus, memory_mb, cpu_list, mem_list):
+def _topology_manual(nodes: int, vcpus: int, memory_mb: int,
+                     cpu_list: list[set[int]],
+                     mem_list: list[int]) -> list[tuple[set[int], int]]:
     """nova/virt/hardware.py ``_get_numa_topology_manual``; MiB, not GB."""
     free = set(range(vcpus))
     for cpus in cpu_list:
@@ -513,7 +539,9 @@ def _topology_manual(nodes, vcpus, memory_mb, cpu_list, mem_list):
     return list(zip(cpu_list, mem_list))
 
 
-def describe(guest: GuestTopology) -> str:
+def describe(guest: GuestTopology | None) -> str:
+    if guest is None:
+        return 'guest without NUMA topology'
     policy = guest.cpu_policy or SHARED
     cpus = 'shared' if policy == SHARED else policy
     return f'{len(guest.cells)}-node guest with {cpus} CPUs'
@@ -521,7 +549,8 @@ def describe(guest: GuestTopology) -> str:
 
 # --- PCI NUMA affinity ---------------------------------------------------
 
-def request_policy(alias_policy: str | None, specs: dict) -> str:
+def request_policy(alias_policy: str | None,
+                   specs: Mapping[str, str]) -> str:
     """The policy a flavor's PCI request gets.
 
     nova/pci/request.py ``_translate_alias_to_requests``: the flavor's
@@ -535,7 +564,7 @@ def request_policy(alias_policy: str | None, specs: dict) -> str:
     return flavor or alias_policy or LEGACY
 
 
-def _count(pools) -> int:
+def _count(pools: Iterable[Pool]) -> int:
     return sum(p['count'] for p in pools)
 
 
@@ -599,7 +628,7 @@ def support_requests(pools: list[Pool], requests: list[PciRequest],
 # --- one host's fit: numa_fit_instance_to_host ---------------------------
 
 def _cell_pagesize(host: HostCell, guest: GuestCell,
-                   pagesize: int) -> int | None:
+                   pagesize: PageSize) -> PageSize | None:
     """nova/virt/hardware.py ``_numa_cell_supports_pagesize_request``.
 
     The largest page size of the request that fits, or None; a size the
@@ -607,8 +636,10 @@ def _cell_pagesize(host: HostCell, guest: GuestCell,
     ``numa_fit_instance_to_host`` takes it as "does not fit").
     """
     sizes = sorted((p.size_kb for p in host.mempages), reverse=True)
-    candidates = {MEMPAGES_SMALL: sizes[-1:], MEMPAGES_LARGE: sizes[:-1],
-                  MEMPAGES_ANY: sizes}.get(pagesize, [pagesize])
+    by_name: dict[PageSize, Sequence[PageSize]] = {
+        MEMPAGES_SMALL: sizes[-1:], MEMPAGES_LARGE: sizes[:-1],
+        MEMPAGES_ANY: sizes}
+    candidates = by_name.get(pagesize, [pagesize])
     for size in candidates:
         fits = _can_fit_pagesize(host, size, guest.memory * 1024)
         if fits is None:
@@ -618,7 +649,7 @@ def _cell_pagesize(host: HostCell, guest: GuestCell,
     return None
 
 
-def _can_fit_pagesize(host: HostCell, size, memory_kb: int,
+def _can_fit_pagesize(host: HostCell, size: PageSize, memory_kb: int,
                       use_free: bool = True) -> bool | None:
     """nova/objects/numa.py ``NUMACell.can_fit_pagesize``.
 
@@ -628,11 +659,14 @@ def _can_fit_pagesize(host: HostCell, size, memory_kb: int,
     for pages in host.mempages:
         if pages.size_kb == size:
             avail = pages.free_kb if use_free else pages.total_kb
-            return memory_kb <= avail and memory_kb % pages.size_kb == 0
+            fits: bool = memory_kb <= avail and \
+                memory_kb % pages.size_kb == 0
+            return fits
     return None
 
 
-def _pinning(threads_no, sibling_sets, cpus):
+def _pinning(threads_no: int, sibling_sets: Sequence[Iterable[int]],
+             cpus: Sized) -> list[int] | None:
     """``_pack_instance_onto_cores._get_pinning``: pCPUs or None."""
     if threads_no * len(sibling_sets) < len(cpus):
         return None
@@ -640,7 +674,8 @@ def _pinning(threads_no, sibling_sets, cpus):
     return list(itertools.chain(*usable))[:len(cpus)]
 
 
-def _reserved(sibling_sets, pinned, reserved, isolate=False) -> bool:
+def _reserved(sibling_sets: Iterable[Iterable[int]], pinned: list[int],
+              reserved: int, isolate: bool = False) -> bool:
     """``_pack_instance_onto_cores._get_reserved``: is one pCPU left?"""
     if not reserved:
         return True
@@ -669,7 +704,7 @@ def pack_instance_onto_cores(host: HostCell, guest: GuestCell,
     """
     threads_per_core = max((len(s) for s in host.siblings), default=0) or 1
     free = host.free_pcpus
-    by_threads = {}
+    by_threads: dict[int, list[frozenset[int]]] = {}
     for sib in host.siblings:
         sib = sib & free
         for threads_no in range(1, len(sib) + 1):
@@ -683,7 +718,7 @@ def pack_instance_onto_cores(host: HostCell, guest: GuestCell,
             return False
         pinned = _pinning(1, by_threads[threads_per_core], cpus)
         return bool(pinned) and _reserved(
-            by_threads.get(1, []), pinned, reserved, isolate=True)
+            by_threads.get(1, []), pinned or [], reserved, isolate=True)
     if guest.cpu_thread_policy == REQUIRE and threads_per_core <= 1:
         return False
     pinned = None
@@ -705,7 +740,7 @@ def pack_instance_onto_cores(host: HostCell, guest: GuestCell,
 
 def fit_instance_cell(host: HostCell, guest: GuestCell,
                       limits: Limits | None = None,
-                      reserved: int = 0) -> tuple[bool, int | None]:
+                      reserved: int = 0) -> tuple[bool, PageSize | None]:
     """nova/virt/hardware.py ``_numa_fit_instance_cell``.
 
     Returns (fits, pagesize): nova stores the page size it picked on the
@@ -761,7 +796,7 @@ def sort_host_cells(host_cells: list[HostCell], guest: GuestTopology,
     else:
         cells = sorted(cells, reverse=not packing,
                        key=lambda c: len(c.free_pcpus))
-    per_cell = {}
+    per_cell: dict[int | None, int] = {}
     for pool in pools:
         per_cell[pool['numa_node']] = per_cell.get(pool['numa_node'],
                                                    0) + pool['count']
@@ -788,7 +823,8 @@ def fit_instance_to_host(
         cells = sort_host_cells(host_cells, guest, pools, bool(requests),
                                 packing)
     pagesizes = [c.pagesize for c in guest.cells]
-    fits, misfits = set(), set()
+    fits: set[tuple[int, int]] = set()
+    misfits: set[tuple[int, int]] = set()
     for perm in itertools.permutations(cells, len(guest.cells)):
         for index, (host, cell) in enumerate(zip(perm, guest.cells)):
             pair = (host.id, cell.id)
@@ -826,13 +862,15 @@ class HostTopologies:
 
     ``nodes`` maps a node key to an object with ``numa_topology`` (the raw
     column, None when NULL) and ``numa_read`` (False when the source did
-    not carry the column), as audit.Node does.
+    not carry the column), as model.Node does.
     """
 
-    def __init__(self, nodes: dict, name: Callable = str) -> None:
+    def __init__(self, nodes: Mapping[NodeKey, model.Node],
+                 name: Callable[[NodeKey], str] = str) -> None:
         self.nodes = nodes
         self.name = name
-        self._cells = {}
+        self._cells: dict[NodeKey, tuple[list[HostCell] | None,
+                                         str | None]] = {}
 
     def get(self, key: NodeKey) -> tuple[list[HostCell] | None, str | None]:
         """(cells, None), or (None, why nova's fit cannot be modelled)."""
@@ -867,21 +905,23 @@ class FlavorFit:
 
     def __init__(self, guest: GuestTopology | None,
                  requests: list[PciRequest],
-                 topologies: HostTopologies) -> None:
+                 topologies: HostTopologies | None) -> None:
         self.guest = guest
         self.requests = requests
         self.topologies = topologies
-        self.unchecked = {}
+        self.unchecked: dict[NodeKey, str] = {}
 
     @classmethod
-    def pci_only(cls, wanted: list) -> 'FlavorFit':
+    def pci_only(cls, wanted: list[pci_request.Wanted]) -> 'FlavorFit':
         """Nova's PCI check alone for (count, specs) requests: no NUMA."""
         return cls(None, [(c, s, None) for c, s in wanted], None)
 
-    def __call__(self, key: NodeKey, device_pools: list, count: str) -> bool:
+    def __call__(self, key: NodeKey,
+                 device_pools: list[pci_pools.DevicePool],
+                 count: str) -> bool:
         pools = [p.nova_pool(getattr(p, count)) for p in device_pools]
-        cells, why = (None, None) if self.guest is None else \
-            self.topologies.get(key)
+        cells, why = (None, None) if self.guest is None or \
+            self.topologies is None else self.topologies.get(key)
         if cells is None:
             if why:
                 self.unchecked[key] = why
@@ -893,18 +933,19 @@ class FlavorFit:
                                     self.requests) is not None
 
 
-def devices_per_node(device_pools: list, specs: list) -> dict:
+def devices_per_node(device_pools: Iterable[pci_pools.DevicePool],
+                     specs: list[pci_pools.Spec]) -> dict[int | None, int]:
     """Usable devices nova's non-NUMA filters keep, per ``numa_node``."""
     kept, _dropped = pci_pools.filter_pools(
         [p.nova_pool(p.usable) for p in device_pools], specs)
-    per_node = {}
+    per_node: dict[int | None, int] = {}
     for pool in kept:
         per_node[pool['numa_node']] = per_node.get(pool['numa_node'],
                                                    0) + pool['count']
     return per_node
 
 
-def format_per_node(per_node: dict) -> str:
+def format_per_node(per_node: Mapping[int | None, int]) -> str:
     return ', '.join(f'{n} on node {"(none)" if k is None else k}'
                      for k, n in sorted(per_node.items(),
                                         key=lambda kv: str(kv[0]))) or \
@@ -913,7 +954,7 @@ def format_per_node(per_node: dict) -> str:
 
 # --- the audit's findings (audit.py calls these from its capacity check) --
 
-def _audit():
+def _audit() -> types.ModuleType:
     # audit.py imports this module; importing it back at call time keeps
     # either module importable first (as pci.scheduler does)
     from gpupassthrough_osc.pci import audit
@@ -925,44 +966,46 @@ IMAGE_NOTE = ('image properties (hw_numa_nodes, hw_cpu_policy, '
               'topology; images are not checked')
 
 
-def flavor_fit(inventory, flavor, requests: list,
-               aliases: dict) -> tuple[FlavorFit | None, list]:
+def flavor_fit(inventory: model.Inventory, flavor: model.Flavor,
+               requests: pci_request.Requests, aliases: pci_alias.Aliases
+               ) -> tuple[FlavorFit | None, model.Findings]:
     """The flavor's FlavorFit and notes; no fit when nova refuses it.
 
     ``requests`` are pci.request.AliasRequest, ``aliases`` the mapping of
     AliasConfig.aliases(). FLAVOR_NUMA_INVALID where nova's
     ``numa_get_constraints`` (or the policy check) refuses every boot.
     """
-    audit = _audit()
     subject = f'flavor {flavor.name}'
     try:
-        wanted = [(r.count, aliases[r.name][1], request_policy(
-            aliases[r.name][0], flavor.specs)) for r in requests]
-        guest = None
+        wanted: list[PciRequest] = [
+            (r.count, aliases[r.name][1],
+             request_policy(aliases[r.name][0], flavor.specs))
+            for r in requests]
+        guest: GuestTopology | None = None
         if flavor.vcpus is not None and flavor.memory_mb is not None:
             guest = guest_topology(flavor.specs, flavor.vcpus,
                                    flavor.memory_mb)
     except GuestTopologyError as exc:
-        return None, [audit.Finding(
-            audit.ERROR, 'FLAVOR_NUMA_INVALID', subject,
+        return None, [model.Finding(
+            severity.ERROR, 'FLAVOR_NUMA_INVALID', subject,
             f'nova refuses every boot of this flavor '
             f'(nova/virt/hardware.py numa_get_constraints): {exc}',
             'fix the hw: extra specs of the flavor')]
     findings = []
     if guest is None and scheduler.has_guest_numa_topology(flavor.specs):
-        findings.append(audit.Finding(
-            audit.INFO, 'FLAVOR_NUMA_UNCHECKED', subject,
+        findings.append(model.Finding(
+            severity.INFO, 'FLAVOR_NUMA_UNCHECKED', subject,
             "the flavor source gave no vCPUs/RAM: its guest NUMA topology "
             "and NUMA fit were not checked", 'read flavors from the API '
             'database or `openstack flavor list --long -f json`'))
     return FlavorFit(guest, wanted, inventory.host_topologies), findings
 
 
-def unchecked(inventory, fit: FlavorFit) -> str:
+def unchecked(inventory: model.Inventory, fit: FlavorFit) -> str:
     """' (NUMA fit not modelled on ...)' for a finding's message, or ''."""
     if not fit.unchecked:
         return ''
-    reasons = {}
+    reasons: dict[str, list[NodeKey]] = {}
     for key, why in fit.unchecked.items():
         reasons.setdefault(why, []).append(key)
     return ' (NUMA fit not modelled on ' + '; '.join(
@@ -970,7 +1013,8 @@ def unchecked(inventory, fit: FlavorFit) -> str:
         for why, keys in sorted(reasons.items())) + ')'
 
 
-def notes_when_fits(inventory, flavor, fit: FlavorFit, live: dict) -> list:
+def notes_when_fits(inventory: model.Inventory, flavor: model.Flavor,
+                    fit: FlavorFit, live: LiveNodes) -> model.Findings:
     """INFO where an OK verdict rests on data nova would use but we lack."""
     if fit.guest is None:
         return []
@@ -988,17 +1032,18 @@ def notes_when_fits(inventory, flavor, fit: FlavorFit, live: dict) -> list:
             f'and socket never')
     if not notes:
         return []
-    return [audit.Finding(
-        audit.INFO, 'FLAVOR_NUMA_UNCHECKED', f'flavor {flavor.name}',
+    return [model.Finding(
+        severity.INFO, 'FLAVOR_NUMA_UNCHECKED', f'flavor {flavor.name}',
         f'NUMA fit of a {describe(fit.guest)}: ' + '; '.join(notes), '')]
 
 
-def no_free_capacity(inventory, flavor, fit: FlavorFit, ever: int,
-                     requests: list):
+def no_free_capacity(inventory: model.Inventory, flavor: model.Flavor,
+                     fit: FlavorFit, ever: int,
+                     requests: pci_request.Requests) -> model.Finding:
     """FLAVOR_NUMA_NO_FREE_CAPACITY: fits an empty host, none today."""
-    audit = _audit()
-    return audit.Finding(
-        audit.WARNING, 'FLAVOR_NUMA_NO_FREE_CAPACITY', f'flavor {flavor.name}',
+    return model.Finding(
+        severity.WARNING, 'FLAVOR_NUMA_NO_FREE_CAPACITY',
+        f'flavor {flavor.name}',
         f'{ever} host(s) could take {pci_request.canonical(requests)} '
         f'with a {describe(fit.guest)}, '
         f'and some have the devices free, but on no host are they free on '
@@ -1008,30 +1053,31 @@ def no_free_capacity(inventory, flavor, fit: FlavorFit, ever: int,
         'free pinned CPUs, memory or devices on one NUMA node, or add hosts')
 
 
-def unsatisfiable(inventory, flavor, fit: FlavorFit, live: dict,
-                  requests: list):
+def unsatisfiable(inventory: model.Inventory, flavor: model.Flavor,
+                  fit: FlavorFit, live: LiveNodes,
+                  requests: pci_request.Requests) -> model.Finding:
     """FLAVOR_NUMA_UNSATISFIABLE with the numbers nova saw.
 
     The devices fit one host, but nova's NUMA fit refuses every host even
     when empty. The best host shown is the one with the most matching
     devices among those whose NUMA cells are known.
     """
-    audit = _audit()
     topologies = inventory.host_topologies
 
-    def matching(key):
+    def matching(key: NodeKey) -> int:
         return sum(sum(devices_per_node(live[key], r[1]).values())
                    for r in fit.requests)
     known = [k for k in live if topologies.get(k)[0]]
     best = max(sorted(known, key=str), key=matching, default=None)
-    policies = sorted({r[2] for r in fit.requests})
+    # a fit with a guest topology: every request has its policy
+    policies = sorted({r[2] for r in fit.requests if r[2] is not None})
     needs = ' and '.join(f'{r.count} {r.name}' for r in requests)
     message = (f'needs {needs} on the NUMA node(s) of a '
                f'{describe(fit.guest)} (PCI NUMA affinity policy '
                f'{", ".join(policies)})')
     cpu_or_memory = False
     if best is not None:
-        cells = empty_host(topologies.get(best)[0])
+        cells = empty_host(topologies.get(best)[0] or [])
         have = '; '.join(
             (f'{r.name}: ' if len(requests) > 1 else '') +
             format_per_node(devices_per_node(live[best], w[1]))
@@ -1059,10 +1105,11 @@ def unsatisfiable(inventory, flavor, fit: FlavorFit, live: dict,
         if policies != [PREFERRED]:
             fixes.append(f'openstack flavor set {flavor.name} --property '
                          f'{POLICY_SPEC}=preferred')
-        if len(fit.guest.cells) == 1:
+        if fit.guest is not None and len(fit.guest.cells) == 1:
             fixes.append(f'openstack flavor set {flavor.name} --property '
                          f'hw:numa_nodes=2 (a guest spanning two nodes)')
         fixes.append('or move the cards onto the NUMA node(s) the guest '
                      'fits')
-    return audit.Finding(audit.ERROR, 'FLAVOR_NUMA_UNSATISFIABLE',
-                         f'flavor {flavor.name}', message, '; '.join(fixes))
+    return model.Finding(severity.ERROR, 'FLAVOR_NUMA_UNSATISFIABLE',
+                         f'flavor {flavor.name}', message,
+                         '; '.join(fixes))

@@ -32,19 +32,20 @@ the live placement inventory is not read (only what nova.conf and
 pci_devices imply).
 """
 
-import dataclasses
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
 import json
-import typing
 
 import os_resource_classes
 import os_traits
 
+from gpupassthrough_osc.pci import alias as pci_alias
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.pci import scheduler
-
-if typing.TYPE_CHECKING:
-    from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc import severity
 
 
 def normalize_resource_class(name: str) -> str:
@@ -64,7 +65,7 @@ def resource_class(requested: str | None, vendor_id: str | None,
     return f'CUSTOM_PCI_{vendor_id}_{product_id}'.upper()
 
 
-def traits(value: str | None) -> frozenset:
+def traits(value: str | None) -> frozenset[str]:
     """nova's ``get_traits``: a comma list, standard names kept as given."""
     if not value:
         return frozenset()
@@ -74,12 +75,13 @@ def traits(value: str | None) -> frozenset:
     return frozenset([*standard, *custom])
 
 
-def _entries(conf) -> list[dict]:
+def _entries(conf: model.NovaConf) -> list[pci_pools.Spec]:
     return [entry for raw in conf.device_spec
             for entry in pci_pools.device_spec_entries(raw)]
 
 
-def provider_of(pool, entries) -> tuple[str, frozenset] | None:
+def provider_of(pool: pci_pools.HasIds, entries: Iterable[pci_pools.Spec]
+                ) -> tuple[str, frozenset[str]] | None:
     """(resource class, traits) nova-compute reports for a pool's devices.
 
     The first entry whose ids match wins (nova/pci/whitelist.py
@@ -97,7 +99,8 @@ def provider_of(pool, entries) -> tuple[str, frozenset] | None:
     return None
 
 
-def _compute_entries(confs) -> list[dict] | None:
+def _compute_entries(confs: Iterable[model.NovaConf]
+                     ) -> list[pci_pools.Spec] | None:
     """device_spec of the nova.conf(s) that report to placement."""
     reporting = [c for c in confs if c.report_in_placement]
     if not reporting:
@@ -105,20 +108,16 @@ def _compute_entries(confs) -> list[dict] | None:
     return [e for c in reporting for e in _entries(c)]
 
 
-def flavors_without_candidates(inventory: 'audit.Inventory') -> list:
+def flavors_without_candidates(inventory: model.Inventory) -> model.Findings:
     """FLAVOR_PLACEMENT_NO_CANDIDATE: no provider has the alias's RC+traits.
 
     Only when the scheduler's nova.conf turns ``pci_in_placement`` on.
     """
-    # audit.py lists this rule: import it back at call time, as
-    # pci/scheduler.py does, so either module can be imported first
-    from gpupassthrough_osc.pci import audit
-
     confs, _note = scheduler.scheduler_confs(inventory.confs)
     if not any(c.pci_in_placement for c in confs) or \
             inventory.flavors is None or inventory.pools is None:
         return []
-    configs = inventory.alias_configs()
+    configs = inventory.alias_configs
     if not configs or configs[0][1].error:
         return []
     aliases = configs[0][1].aliases()
@@ -134,8 +133,8 @@ def flavors_without_candidates(inventory: 'audit.Inventory') -> list:
             problem = _unplaceable(inventory, aliases[request.name][1],
                                    entries)
             if problem:
-                findings.append(audit.Finding(
-                    audit.ERROR, 'FLAVOR_PLACEMENT_NO_CANDIDATE',
+                findings.append(model.Finding(
+                    severity.ERROR, 'FLAVOR_PLACEMENT_NO_CANDIDATE',
                     f'flavor {flavor.name}',
                     f'flavor {flavor.name} requests {request} and '
                     f'[filter_scheduler] pci_in_placement is on: {problem}; '
@@ -146,7 +145,8 @@ def flavors_without_candidates(inventory: 'audit.Inventory') -> list:
     return findings
 
 
-def _fix(inventory, config, name, entries) -> str:
+def _fix(inventory: model.Inventory, config: pci_alias.AliasConfig,
+         name: str, entries: list[pci_pools.Spec] | None) -> str:
     """The alias line asking for what the devices' providers offer.
 
     The alias's ids pick the devices; when their providers share one
@@ -161,8 +161,8 @@ def _fix(inventory, config, name, entries) -> str:
         return generic
     alias = json.loads(entry.raw)
     ids = {k: alias[k] for k in ('vendor_id', 'product_id') if k in alias}
-    offered = {}
-    for pool in inventory.pools:
+    offered: dict[str, set[str]] = {}
+    for pool in inventory.pools or []:
         if all(getattr(pool, k).lower() == str(v).lower()
                for k, v in ids.items()):
             provider = provider_of(pool, entries)
@@ -180,7 +180,8 @@ def _fix(inventory, config, name, entries) -> str:
             f'{json.dumps(fixed)}, then restart nova-api and nova-compute')
 
 
-def _unplaceable(inventory, specs, entries) -> str | None:
+def _unplaceable(inventory: model.Inventory, specs: list[pci_pools.Spec],
+                 entries: list[pci_pools.Spec] | None) -> str | None:
     spec = specs[0]
     wanted_rc = resource_class(spec.get('resource_class'),
                                spec.get('vendor_id'), spec.get('product_id'))
@@ -192,8 +193,8 @@ def _unplaceable(inventory, specs, entries) -> str | None:
         return (f'it asks placement for {wants}, but no nova.conf given '
                 f'sets [pci] report_in_placement, so no compute reports a '
                 f'PCI device')
-    offered = {}
-    for pool in inventory.pools:
+    offered: dict[str, set[str]] = {}
+    for pool in inventory.pools or []:
         provider = provider_of(pool, entries)
         if provider:
             offered.setdefault(provider[0], set()).update(provider[1])
@@ -223,58 +224,17 @@ MANAGED_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
 OWNER_TRAIT = 'OWNER_NOVA'
 
 
-@dataclasses.dataclass(frozen=True)
-class Provider:
-    """One resource provider as placement (or an export) gives it."""
-
-    uuid: str
-    name: str
-    parent_uuid: str | None = None
-    root_uuid: str | None = None
-    inventories: dict = dataclasses.field(default_factory=dict)
-    traits: frozenset | None = None     # None: not read (export lacks it)
-    usages: dict | None = None          # None: not read
-
-
-@dataclasses.dataclass(frozen=True)
-class Device:
-    """One live pci_devices row, as far as placement cares."""
-
-    address: str
-    vendor_id: str
-    product_id: str
-    dev_type: str
-    status: str
-    parent_addr: str | None = None
-    instance_uuid: str | None = None
-
-
-@dataclasses.dataclass
-class NodeView:
-    """One compute node: its tree in placement beside its pci_devices."""
-
-    host: str
-    hypervisor_hostname: str
-    root_uuid: str
-    providers: list                 # Provider, the whole in_tree listing
-    devices: list                   # Device
-    entries: list | None = None     # device_spec of its nova.conf, if known
-    # {instance uuid: {provider uuid: {resource class: amount}}}, read for
-    # the holders of devices placement shows free (None: not read)
-    allocations: dict | None = None
-
-
 CHILD_TYPES = ('type-VF', 'type-VDPA')
 
 
-def provider_name(hypervisor_hostname: str, device: Device) -> str:
+def provider_name(hypervisor_hostname: str, device: model.Device) -> str:
     """nova's ``_get_rp_name_for_address``; a VF counts on its PF's RP."""
     address = device.parent_addr if device.dev_type in CHILD_TYPES and \
         device.parent_addr else device.address
     return f'{hypervisor_hostname}_{address.upper()}'
 
 
-def reported_devices(view: NodeView) -> dict[str, list]:
+def reported_devices(view: model.NodeView) -> dict[str, list[model.Device]]:
     """{provider name: [Device]} nova-compute reports for the node.
 
     Live rows only (``removed`` ones are not counted,
@@ -282,7 +242,7 @@ def reported_devices(view: NodeView) -> dict[str, list]:
     ``physical_network`` is neutron's and never reported (``_add_dev``).
     Without the node's device_spec every live row is taken as reported.
     """
-    reported: dict[str, list] = {}
+    reported: dict[str, list[model.Device]] = {}
     for device in view.devices:
         if device.status in pci_pools.GONE_STATUSES:
             continue
@@ -294,21 +254,23 @@ def reported_devices(view: NodeView) -> dict[str, list]:
     return reported
 
 
-def reporting_entries(confs: list) -> list[dict] | None:
+def reporting_entries(confs: Sequence[model.NovaConf]
+                      ) -> list[pci_pools.Spec] | None:
     """device_spec of the nova.conf(s) with report_in_placement, or None."""
     return _compute_entries(confs)
 
 
-def _views(inventory: 'audit.Inventory') -> list:
+def _views(inventory: model.Inventory) -> list[model.NodeView]:
     return inventory.providers or []
 
 
-def _pci_provider(view: NodeView, name: str) -> Provider | None:
+def _pci_provider(view: model.NodeView, name: str) -> model.Provider | None:
     return next((p for p in view.providers
                  if p.name == name and p.uuid != view.root_uuid), None)
 
 
-def _reported_providers(inventory: 'audit.Inventory'):
+def _reported_providers(inventory: model.Inventory) -> Iterator[
+        tuple[model.NodeView, str, list[model.Device], model.Provider]]:
     """(view, provider name, [Device], Provider) of each reported PCI RP."""
     for view in _views(inventory):
         for name, devices in sorted(reported_devices(view).items()):
@@ -317,13 +279,13 @@ def _reported_providers(inventory: 'audit.Inventory'):
                 yield view, name, devices, provider
 
 
-def unallocated_holders(view: NodeView) -> list[str]:
+def unallocated_holders(view: model.NodeView) -> list[str]:
     """Instances holding devices on a provider whose usage is lower.
 
     The consumers whose placement allocations say why (read with
     ``GET /allocations/<instance uuid>``).
     """
-    holders = set()
+    holders: set[str] = set()
     for name, devices in reported_devices(view).items():
         provider = _pci_provider(view, name)
         if provider is None or provider.usages is None:
@@ -334,7 +296,7 @@ def unallocated_holders(view: NodeView) -> list[str]:
     return sorted(holders)
 
 
-def _heal_fix(view: NodeView, held: list) -> str:
+def _heal_fix(view: model.NodeView, held: list[model.Device]) -> str:
     """What heals a device nova handed out without a placement usage.
 
     nova-compute heals only inside an instance's existing allocation on
@@ -360,22 +322,20 @@ def _heal_fix(view: NodeView, held: list) -> str:
             f"{orphans[0]}")
 
 
-def _devices_text(devices: list, limit: int = 3) -> str:
+def _devices_text(devices: list[model.Device], limit: int = 3) -> str:
     shown = ', '.join(f'{d.address} ({d.vendor_id}:{d.product_id} '
                       f'{d.dev_type})' for d in devices[:limit])
     more = len(devices) - limit
     return shown + (f' and {more} more' if more > 0 else '')
 
 
-def devices_without_provider(inventory: 'audit.Inventory') -> list:
+def devices_without_provider(inventory: model.Inventory) -> model.Findings:
     """PLACEMENT_DEVICE_NO_PROVIDER: a tracked device placement lacks.
 
     nova/compute/pci_placement_translator.py names one provider per
     type-PCI/type-PF device (VFs on their PF's); with ``pci_in_placement``
     a PCI request group can only land on such a provider.
     """
-    from gpupassthrough_osc.pci import audit
-
     findings = []
     for view in _views(inventory):
         missing = [(name, devices) for name, devices in
@@ -393,8 +353,8 @@ def devices_without_provider(inventory: 'audit.Inventory') -> list:
                'nova-compute did not report them (it logs why: a '
                'refused device_spec stops it at start-up)')
         devices = [d for _name, group in missing for d in group]
-        findings.append(audit.Finding(
-            audit.ERROR, 'PLACEMENT_DEVICE_NO_PROVIDER', view.host,
+        findings.append(model.Finding(
+            severity.ERROR, 'PLACEMENT_DEVICE_NO_PROVIDER', view.host,
             f"{view.host}: {len(missing)} provider(s) missing in placement "
             f"({', '.join(n for n, _ in missing[:3])}"
             f"{' ...' if len(missing) > 3 else ''}) for device(s) "
@@ -407,29 +367,27 @@ def devices_without_provider(inventory: 'audit.Inventory') -> list:
     return findings
 
 
-def _inventory_line(provider: Provider) -> str:
+def _inventory_line(provider: model.Provider) -> str:
     return ', '.join(f"{rc} total {inv.get('total')}"
                      for rc, inv in sorted(provider.inventories.items())
                      ) or 'no inventory'
 
 
-def inventory_mismatches(inventory: 'audit.Inventory') -> list:
+def inventory_mismatches(inventory: model.Inventory) -> model.Findings:
     """PLACEMENT_INVENTORY_MISMATCH / PLACEMENT_RESOURCE_CLASS_MISMATCH.
 
     nova's ``_get_inventories``: one resource class per provider, total =
     the live devices on it; the class is the first matching device_spec
     entry's (``get_resource_class``), as :func:`provider_of` gives it.
     """
-    from gpupassthrough_osc.pci import audit
-
     findings = []
     for view, name, devices, provider in _reported_providers(inventory):
         subject = f'{view.host} {name}'
         expected = provider_of(devices[0], view.entries) \
             if view.entries is not None else None
         if expected and set(provider.inventories) != {expected[0]}:
-            findings.append(audit.Finding(
-                audit.ERROR, 'PLACEMENT_RESOURCE_CLASS_MISMATCH',
+            findings.append(model.Finding(
+                severity.ERROR, 'PLACEMENT_RESOURCE_CLASS_MISMATCH',
                 subject,
                 f'{view.host}: provider {name} holds '
                 f'{_inventory_line(provider)} but the device_spec '
@@ -446,8 +404,8 @@ def inventory_mismatches(inventory: 'audit.Inventory') -> list:
         totals = [inv.get('total') for inv in
                   provider.inventories.values()]
         if totals != [len(devices)]:
-            findings.append(audit.Finding(
-                audit.WARNING, 'PLACEMENT_INVENTORY_MISMATCH', subject,
+            findings.append(model.Finding(
+                severity.WARNING, 'PLACEMENT_INVENTORY_MISMATCH', subject,
                 f'{view.host}: provider {name} holds '
                 f'{_inventory_line(provider)} but pci_devices has '
                 f'{len(devices)} live device(s) on it '
@@ -463,7 +421,7 @@ def inventory_mismatches(inventory: 'audit.Inventory') -> list:
     return findings
 
 
-def providers_missing_traits(inventory: 'audit.Inventory') -> list:
+def providers_missing_traits(inventory: model.Inventory) -> model.Findings:
     """PLACEMENT_TRAITS_MISSING: nova's traits absent from a PCI provider.
 
     nova replaces the whole set on each update (``update_traits``): the
@@ -471,8 +429,6 @@ def providers_missing_traits(inventory: 'audit.Inventory') -> list:
     scheduler requires OWNER_NOVA once every compute is at service
     version 73 (``request_filter.owner_nova_filter``).
     """
-    from gpupassthrough_osc.pci import audit
-
     findings = []
     for view, name, devices, provider in _reported_providers(inventory):
         if provider.traits is not None:
@@ -482,8 +438,8 @@ def providers_missing_traits(inventory: 'audit.Inventory') -> list:
                 expected |= spec[1] if spec else set()
             missing = sorted(expected - provider.traits)
             if missing:
-                findings.append(audit.Finding(
-                    audit.ERROR, 'PLACEMENT_TRAITS_MISSING',
+                findings.append(model.Finding(
+                    severity.ERROR, 'PLACEMENT_TRAITS_MISSING',
                     f'{view.host} {name}',
                     f"{view.host}: provider {name} lacks "
                     f"{', '.join(missing)} (it has "
@@ -497,7 +453,7 @@ def providers_missing_traits(inventory: 'audit.Inventory') -> list:
     return findings
 
 
-def usage_mismatches(inventory: 'audit.Inventory') -> list:
+def usage_mismatches(inventory: model.Inventory) -> model.Findings:
     """PLACEMENT_USAGE_WITHOUT_DEVICE / PLACEMENT_DEVICE_NOT_ALLOCATED.
 
     Placement's usage of a PCI provider against the devices pci_devices
@@ -505,8 +461,6 @@ def usage_mismatches(inventory: 'audit.Inventory') -> list:
     different amount only inside an instance's existing allocation and
     never removes extra ones (``update_provider_tree_for_pci``).
     """
-    from gpupassthrough_osc.pci import audit
-
     findings = []
     for view, name, devices, provider in _reported_providers(inventory):
         if provider.usages is not None:
@@ -516,8 +470,8 @@ def usage_mismatches(inventory: 'audit.Inventory') -> list:
             holders = ', '.join(sorted({d.instance_uuid or '?'
                                         for d in held}))
             if used > len(held):
-                findings.append(audit.Finding(
-                    audit.WARNING, 'PLACEMENT_USAGE_WITHOUT_DEVICE',
+                findings.append(model.Finding(
+                    severity.WARNING, 'PLACEMENT_USAGE_WITHOUT_DEVICE',
                     subject,
                     f'{view.host}: provider {name} has usage {used} in '
                     f'placement but pci_devices holds {len(held)} '
@@ -529,8 +483,8 @@ def usage_mismatches(inventory: 'audit.Inventory') -> list:
                     f'stale allocation, or run nova-manage placement '
                     f'heal_allocations / audit --delete'))
             elif used < len(held):
-                findings.append(audit.Finding(
-                    audit.WARNING, 'PLACEMENT_DEVICE_NOT_ALLOCATED',
+                findings.append(model.Finding(
+                    severity.WARNING, 'PLACEMENT_DEVICE_NOT_ALLOCATED',
                     subject,
                     f'{view.host}: pci_devices holds {len(held)} '
                     f'device(s) on provider {name} allocated or claimed '

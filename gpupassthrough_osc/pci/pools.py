@@ -25,10 +25,25 @@ NUMA affinity lives in pci.numa; it plugs into :func:`filter_pools` as
 the step nova runs right after the spec filter.
 """
 
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
 import dataclasses
 import json
+import typing
 
 from gpupassthrough_osc import exceptions
+
+# The shapes nova/pci/stats.py passes around: a pool dict (vendor_id,
+# product_id, dev_type, numa_node, count, ...) and a request spec (alias
+# keys, or one [pci] device_spec entry).
+Pool = dict[str, typing.Any]
+Spec = dict[str, typing.Any]
+# one of nova's filter steps; the NUMA step knows its specs already
+PoolFilter = Callable[[list[Pool], list[Spec]], list[Pool]]
+NumaStep = Callable[[list[Pool]], list[Pool]]
+# (filter name, devices it dropped)
+Dropped = list[tuple[str, int]]
 
 PF = 'type-PF'
 VF = 'type-VF'
@@ -63,22 +78,35 @@ class DevicePool:
     used: int = 0        # allocated or claimed
 
     @property
-    def node_key(self):
+    def node_key(self) -> tuple[str, int]:
         return (self.cell, self.compute_node_id)
 
-    def nova_pool(self, count):
+    def nova_pool(self, count: int) -> Pool:
         """The pool dict nova's filters work on, with ``count`` devices."""
         return {'vendor_id': self.vendor_id, 'product_id': self.product_id,
                 'dev_type': self.dev_type, 'numa_node': self.numa_node,
                 'count': count}
 
 
-def aggregate(devices, cell=''):
+class HasIds(typing.Protocol):
+    """A DevicePool, or one device (pci.model.Device)."""
+
+    @property
+    def vendor_id(self) -> str:
+        ...
+
+    @property
+    def product_id(self) -> str:
+        ...
+
+
+def aggregate(devices: Iterable[dict[str, typing.Any]],
+              cell: str = '') -> list[DevicePool]:
     """Group device rows (dicts) into pools, as the SQL aggregate does.
 
     For exports read from files; the database path aggregates in SQL.
     """
-    counts = {}
+    counts: dict[tuple[typing.Any, ...], list[int]] = {}
     for dev in devices:
         key = (dev.get('cell') or cell, int(dev['compute_node_id']),
                dev['vendor_id'].lower(), dev['product_id'].lower(),
@@ -93,19 +121,19 @@ def aggregate(devices, cell=''):
         counts.items(), key=lambda kv: tuple(str(k) for k in kv[0]))]
 
 
-def _int_or_none(value):
+def _int_or_none(value: typing.Any) -> int | None:
     if value in (None, '', 'NULL'):
         return None
     return int(value)
 
 
-def prop_match(pool, specs):
+def prop_match(pool: Pool, specs: Iterable[Spec]) -> bool:
     """nova/pci/utils.py pci_device_prop_match: any spec matches fully.
 
     Every key of a spec must be present in the pool with an equal value,
     compared case-insensitively; a key the pool lacks fails the spec.
     """
-    def _matches(spec):
+    def _matches(spec: Spec) -> bool:
         for key, want in spec.items():
             have = pool.get(key)
             if isinstance(want, str):
@@ -118,16 +146,16 @@ def prop_match(pool, specs):
     return any(_matches(spec) for spec in specs)
 
 
-def without_ignored(spec):
+def without_ignored(spec: Spec) -> Spec:
     return {k: v for k, v in spec.items() if k not in IGNORED_SPEC_TAGS}
 
 
-def without_dev_type(spec):
+def without_dev_type(spec: Spec) -> Spec:
     """An alias spec without dev_type: which devices its ids point at."""
     return {k: v for k, v in spec.items() if k != 'dev_type'}
 
 
-def device_spec_entries(raw):
+def device_spec_entries(raw: str) -> list[Spec]:
     """The dicts of one ``[pci] device_spec`` value, [] if not JSON.
 
     nova/pci/whitelist.py: a value is one JSON object or a list of them;
@@ -141,24 +169,25 @@ def device_spec_entries(raw):
     return [e for e in entries if isinstance(e, dict)]
 
 
-def device_spec_matches_ids(entry, pool):
+def device_spec_matches_ids(entry: Spec, pool: HasIds) -> bool:
     """A device_spec entry's ids ('*' when unset) match the pool's.
 
     nova/pci/devspec.py; addresses are not in pools, callers say so.
     """
-    def wants(key, value):
+    def wants(key: str, value: str) -> bool:
         want = str(entry.get(key, '*')).lower()
         return want in ('*', '') or want == value.lower()
     return wants('vendor_id', pool.vendor_id) and \
         wants('product_id', pool.product_id)
 
 
-def filter_for_spec(pools, specs):
+def filter_for_spec(pools: list[Pool], specs: list[Spec]) -> list[Pool]:
     specs = [without_ignored(s) for s in specs]
     return [p for p in pools if prop_match(p, specs)]
 
 
-def filter_unrequested_pfs(pools, specs):
+def filter_unrequested_pfs(pools: list[Pool],
+                           specs: list[Spec]) -> list[Pool]:
     """PF pools are dropped unless some spec asks for dev_type type-PF.
 
     This is the A40 trap: the card reports SR-IOV capability, nova records
@@ -170,23 +199,26 @@ def filter_unrequested_pfs(pools, specs):
     return pools
 
 
-def filter_unrequested_vdpa(pools, specs):
+def filter_unrequested_vdpa(pools: list[Pool],
+                            specs: list[Spec]) -> list[Pool]:
     if all(s.get('dev_type') != VDPA for s in specs):
         return [p for p in pools if p.get('dev_type') != VDPA]
     return pools
 
 
-def _true(value):
+def _true(value: object) -> bool:
     return str(value).strip().lower() in ('1', 't', 'true', 'on', 'y', 'yes')
 
 
-def filter_unrequested_remote_managed(pools, specs):
+def filter_unrequested_remote_managed(pools: list[Pool],
+                                      specs: list[Spec]) -> list[Pool]:
     if all(not _true(s.get('remote_managed')) for s in specs):
         return [p for p in pools if not _true(p.get('remote_managed'))]
     return pools
 
 
-def filter_live_migratable(pools, specs):
+def filter_live_migratable(pools: list[Pool],
+                           specs: list[Spec]) -> list[Pool]:
     for wanted in ('true', 'false'):
         if all(s.get('live_migratable') == wanted for s in specs):
             return [p for p in pools if p.get('live_migratable') == wanted]
@@ -195,7 +227,7 @@ def filter_live_migratable(pools, specs):
 
 # In nova's order (_filter_pools); the NUMA step (pci.numa) goes between
 # the first two, the placement step is left out.
-FILTERS = (
+FILTERS: tuple[tuple[str, PoolFilter], ...] = (
     ('spec', filter_for_spec),
     ('unrequested PF', filter_unrequested_pfs),
     ('unrequested vdpa', filter_unrequested_vdpa),
@@ -204,7 +236,9 @@ FILTERS = (
 )
 
 
-def filter_pools(pools, specs, numa_step=None):
+def filter_pools(pools: list[Pool], specs: list[Spec],
+                 numa_step: NumaStep | None = None
+                 ) -> tuple[list[Pool], Dropped]:
     """Apply nova's filters; return the kept pools and what each dropped.
 
     ``dropped`` is a list of (filter name, device count) for each filter
@@ -215,7 +249,8 @@ def filter_pools(pools, specs, numa_step=None):
     """
     steps = list(FILTERS)
     if numa_step is not None:
-        steps.insert(1, ('NUMA affinity', lambda pools, _specs: numa_step(
+        numa = numa_step
+        steps.insert(1, ('NUMA affinity', lambda pools, _specs: numa(
             pools)))
     dropped = []
     for name, step in steps:
@@ -227,7 +262,9 @@ def filter_pools(pools, specs, numa_step=None):
     return pools, dropped
 
 
-def supports(pools, requests, numa_steps=None):
+def supports(pools: Iterable[Pool],
+             requests: Iterable[tuple[int, list[Spec]]],
+             numa_steps: Sequence[NumaStep | None] | None = None) -> bool:
     """Can one host's pools satisfy all ``requests`` together?
 
     ``requests`` is a list of (count, specs). Mirrors nova's
@@ -252,7 +289,8 @@ def supports(pools, requests, numa_steps=None):
     return True
 
 
-def recorded_device_type(pools, vendor_id, product_id):
+def recorded_device_type(pools: Iterable[DevicePool], vendor_id: str,
+                         product_id: str) -> str:
     """The alias device_type that matches what nova recorded for the ids.
 
     Nova records an SR-IOV capable card as type-PF even with no VF enabled
@@ -291,24 +329,25 @@ class PoolIndex:
     every pool of a 40,000-host cloud against every alias.
     """
 
-    def __init__(self, pools):
+    def __init__(self, pools: Iterable[DevicePool]) -> None:
         self.pools = list(pools)
-        self._by_ids = {}
+        self._by_ids: dict[tuple[str, str], list[DevicePool]] = {}
         for pool in self.pools:
             self._by_ids.setdefault(
                 (pool.vendor_id.lower(), pool.product_id.lower()),
                 []).append(pool)
 
-    def _candidates(self, spec):
+    def _candidates(self, spec: Spec) -> list[DevicePool]:
         vendor, product = spec.get('vendor_id'), spec.get('product_id')
         if isinstance(vendor, str) and isinstance(product, str):
             return self._by_ids.get((vendor.lower(), product.lower()), [])
         return self.pools
 
-    def matching(self, specs, count='usable'):
+    def matching(self, specs: Iterable[Spec],
+                 count: str = 'usable') -> list[DevicePool]:
         """DevicePools whose nova pool matches any of ``specs``."""
         specs = [without_ignored(s) for s in specs]
-        seen = {}
+        seen: dict[int, DevicePool] = {}
         for spec in specs:
             for pool in self._candidates(spec):
                 if id(pool) not in seen and prop_match(

@@ -27,10 +27,13 @@ On top of nova we refuse values nova stores happily but that can never do
 what the operator meant (see :func:`check_sensible`).
 """
 
+from collections.abc import Iterable
 import dataclasses
 import re
 
 from gpupassthrough_osc import exceptions
+from gpupassthrough_osc.pci import alias as pci_alias
+from gpupassthrough_osc.pci import pools as pci_pools
 
 EXTRA_SPEC = 'pci_passthrough:alias'
 NUMA_AFFINITY_SPEC = 'hw:pci_numa_affinity_policy'
@@ -39,6 +42,11 @@ NUMA_AFFINITY_SPEC = 'hw:pci_numa_affinity_policy'
 NOVA_VALUE_PATTERN = r'[^:]+:\d+(?:\s*,\s*[^:]+:\d+)*'
 
 FORMAT_HINT = 'NAME:COUNT[,NAME:COUNT...] (for example gpuA40:1)'
+
+# the items of one pci_passthrough:alias value
+Requests = list['AliasRequest']
+# (count, specs): one request as nova's filters take it, the alias's specs
+Wanted = tuple[int, list[pci_pools.Spec]]
 
 
 class RequestError(exceptions.GpuPassthroughError):
@@ -52,17 +60,17 @@ class AliasRequest:
     name: str
     count: int
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f'{self.name}:{self.count}'
 
 
-def nova_accepts(value):
+def nova_accepts(value: object) -> bool:
     """Would nova's API validator (microversion >= 2.86) store ``value``?"""
     return isinstance(value, str) and bool(
         re.fullmatch(NOVA_VALUE_PATTERN, value))
 
 
-def translate(value):
+def translate(value: str) -> list[AliasRequest]:
     """Split a value the way nova does when it builds PCI requests.
 
     Mirrors ``_translate_alias_to_requests``: nova does not re-check the
@@ -85,7 +93,7 @@ def translate(value):
     return requests
 
 
-def parse(value):
+def parse(value: object) -> list[AliasRequest]:
     """Validate ``value`` as nova's API would and return its requests.
 
     Raises :class:`RequestError` naming what is wrong.
@@ -100,7 +108,8 @@ def parse(value):
     return translate(value)
 
 
-def check_sensible(requests):
+def check_sensible(
+        requests: list[AliasRequest]) -> list[AliasRequest]:
     """Refuse what nova accepts but that never makes sense.
 
     * a zero count: nova builds a request for no device at all;
@@ -109,7 +118,7 @@ def check_sensible(requests):
     * a ``,`` inside a name: nova's pattern lets ``a,b:1`` through, but
       its translation then fails at every boot (see :func:`translate`).
     """
-    seen = set()
+    seen: set[str] = set()
     for request in requests:
         if not request.name:
             raise RequestError('an alias name is empty')
@@ -125,12 +134,12 @@ def check_sensible(requests):
     return requests
 
 
-def canonical(requests):
+def canonical(requests: Iterable[AliasRequest]) -> str:
     """Nova's canonical spelling: ``a:1,b:2``."""
     return ','.join(str(r) for r in requests)
 
 
-def build(items):
+def build(items: Iterable[str]) -> str:
     """Build one extra-spec value from ``--alias`` options.
 
     Each item is ``NAME:COUNT`` or a comma-separated list of them; all items
@@ -144,7 +153,7 @@ def build(items):
     return canonical(requests)
 
 
-def parse_stored(value):
+def parse_stored(value: str) -> tuple[list[AliasRequest], str | None]:
     """Parse a value already stored on a flavor.
 
     Returns ``(requests, problem)``; ``problem`` is ``None`` when nova's
@@ -164,12 +173,14 @@ def parse_stored(value):
     return requests, None
 
 
-def undefined_aliases(requests, aliases):
+def undefined_aliases(requests: Iterable[AliasRequest],
+                      aliases: pci_alias.Aliases) -> list[str]:
     """Names nova would answer with "PCI alias <name> is not defined"."""
     return [r.name for r in requests if r.name not in aliases]
 
 
-def pci_requests(requests, aliases):
+def pci_requests(requests: Iterable[AliasRequest],
+                 aliases: pci_alias.Aliases) -> list[Wanted]:
     """(count, specs) per request, as ``_translate_alias_to_requests``.
 
     ``aliases`` is the mapping of ``AliasConfig.aliases()``; callers check

@@ -38,7 +38,7 @@ that is not nova's format raises :class:`RequestSpecError`.
 
 import dataclasses
 import json
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, NoReturn
 
 from gpupassthrough_osc import exceptions as gpu_exceptions
 
@@ -159,7 +159,7 @@ def from_primitive(primitive: Any, instance: str) -> RequestSpec:
     return _Reader(instance).request_spec(primitive)
 
 
-def _version(text):
+def _version(text: object) -> tuple[int, ...] | None:
     try:
         return tuple(int(p) for p in str(text).split('.'))
     except ValueError:
@@ -169,14 +169,15 @@ def _version(text):
 class _Reader:
     """Typed getters that name the instance and the field on failure."""
 
-    def __init__(self, instance):
+    def __init__(self, instance: str) -> None:
         self.instance = instance
 
-    def fail(self, where, problem):
+    def fail(self, where: str, problem: str) -> NoReturn:
         raise RequestSpecError(
             f'request spec of instance {self.instance}: {where}: {problem}')
 
-    def data(self, value, where, name=None):
+    def data(self, value: Any, where: str,
+             name: str | None = None) -> dict[str, Any] | None:
         """The ``nova_object.data`` of an envelope, None when unset."""
         if value is None:
             return None
@@ -192,7 +193,8 @@ class _Reader:
             self.fail(where, f'{_DATA} is a {type(data).__name__}')
         return data
 
-    def value(self, data, key, where, kind):
+    def value(self, data: dict[str, Any] | None, key: str, where: str,
+              kind: type) -> Any:
         if data is None:
             return None
         value = data.get(key)
@@ -203,7 +205,8 @@ class _Reader:
                       f'{value!r:.60} is not {kind.__name__}')
         return value
 
-    def items(self, data, key, where, kind):
+    def items(self, data: dict[str, Any] | None, key: str, where: str,
+              kind: type) -> tuple[Any, ...] | None:
         """A list field as a tuple, each item checked."""
         values = self.value(data, key, where, list)
         if values is None:
@@ -214,7 +217,7 @@ class _Reader:
                           f'item {value!r:.60} is not {kind.__name__}')
         return tuple(values)
 
-    def request_spec(self, primitive):
+    def request_spec(self, primitive: Any) -> RequestSpec:
         if not isinstance(primitive, dict) or _DATA not in primitive:
             self.fail('spec', f'not a nova object ({_DATA} missing)')
         data = self.data(primitive, 'spec', OBJECT_NAME)
@@ -240,7 +243,7 @@ class _Reader:
             availability_zone=self.value(data, 'availability_zone', where,
                                          str))
 
-    def flavor(self, value):
+    def flavor(self, value: Any) -> Flavor | None:
         data = self.data(value, 'flavor', 'Flavor')
         if data is None:
             return None
@@ -253,7 +256,7 @@ class _Reader:
                       memory_mb=self.value(data, 'memory_mb', 'flavor', int),
                       extra_specs=specs)
 
-    def image(self, value):
+    def image(self, value: Any) -> ImageProperties | None:
         data = self.data(value, 'image', 'ImageMeta')
         if data is None:
             return None
@@ -269,7 +272,9 @@ class _Reader:
             hw_pci_numa_affinity_policy=self.value(
                 props, 'hw_pci_numa_affinity_policy', where, str))
 
-    def object_list(self, value, where, name, key, read):
+    def object_list(self, value: Any, where: str, name: str, key: str,
+                    read: Callable[[Any, str], Any]
+                    ) -> tuple[Any, ...] | None:
         """``read`` applied to each object of a list-holding object."""
         data = self.data(value, where, name)
         if data is None:
@@ -278,7 +283,7 @@ class _Reader:
         return tuple(read(v, f'{where}.{key}[{i}]')
                      for i, v in enumerate(values))
 
-    def numa_cell(self, value, where):
+    def numa_cell(self, value: Any, where: str) -> NUMACell:
         data = self.data(value, where, 'InstanceNUMACell') or {}
         cpuset = self.items(data, 'cpuset', where, int)
         pcpuset = self.items(data, 'pcpuset', where, int)
@@ -299,7 +304,7 @@ class _Reader:
             cpu_policy=policy,
             pagesize=self.value(data, 'pagesize', where, int))
 
-    def pci_request(self, value, where):
+    def pci_request(self, value: Any, where: str) -> PCIRequest:
         data = self.data(value, where, 'InstancePCIRequest') or {}
         specs = self.items(data, 'spec', where, dict)
         if specs is not None:
@@ -313,7 +318,7 @@ class _Reader:
             request_id=self.value(data, 'request_id', where, str),
             requester_id=self.value(data, 'requester_id', where, str))
 
-    def retry(self, value):
+    def retry(self, value: Any) -> Retry | None:
         data = self.data(value, 'retry', 'SchedulerRetries')
         if data is None:
             return None
@@ -323,12 +328,13 @@ class _Reader:
                                    'ComputeNodeList', 'objects',
                                    self.tried_node))
 
-    def tried_node(self, value, where):
+    def tried_node(self, value: Any,
+                   where: str) -> tuple[str | None, str | None]:
         data = self.data(value, where, 'ComputeNode') or {}
         return (self.value(data, 'host', where, str),
                 self.value(data, 'hypervisor_hostname', where, str))
 
-    def destination(self, value):
+    def destination(self, value: Any) -> Destination | None:
         where = 'requested_destination'
         data = self.data(value, where, 'Destination')
         if data is None:
@@ -339,10 +345,11 @@ class _Reader:
 
 def summary(spec: RequestSpec) -> Mapping[str, Any]:
     """The spec as plain data (lists and dicts), for ``-f json``."""
-    return _plain(dataclasses.asdict(spec))
+    plain: Mapping[str, Any] = _plain(dataclasses.asdict(spec))
+    return plain
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

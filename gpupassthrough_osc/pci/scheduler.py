@@ -32,18 +32,17 @@ The rules are functions ``rule(inventory) -> [Finding]`` registered in
 ``audit.RULES``; they do no I/O.
 """
 
+from collections.abc import Mapping
+from collections.abc import Sequence
 import dataclasses
 import difflib
 import re
+import types
 import typing
 
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import request as pci_request
-
-if typing.TYPE_CHECKING:
-    from gpupassthrough_osc.pci import audit
-
-# What every rule returns (audit.Finding; a string, as audit imports us).
-Findings = list['audit.Finding']
+from gpupassthrough_osc import severity
 
 PCI_FILTER = 'PciPassthroughFilter'
 NUMA_FILTER = 'NUMATopologyFilter'
@@ -105,12 +104,12 @@ class SchedulerConf:
     """The scheduler options when no nova.conf of a controller is known.
 
     ``sources.novaconf.NovaConf`` has the same attributes; the rules take
-    either.
+    either (pci.model.SchedulerOptions).
     """
 
     path: str | None = None
-    enabled_filters: tuple = DEFAULT_ENABLED_FILTERS
-    available_filters: tuple = DEFAULT_AVAILABLE_FILTERS
+    enabled_filters: tuple[str, ...] = DEFAULT_ENABLED_FILTERS
+    available_filters: tuple[str, ...] = DEFAULT_AVAILABLE_FILTERS
     pci_in_placement: bool = DEFAULT_PCI_IN_PLACEMENT
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
@@ -120,7 +119,7 @@ NOVA_DEFAULTS = SchedulerConf()
 
 # --- nova's rules ----------------------------------------------------------
 
-def guest_numa_topology_reason(specs: dict) -> str | None:
+def guest_numa_topology_reason(specs: Mapping[str, str]) -> str | None:
     """The flavor extra spec that gives a guest a NUMA topology, or None.
 
     Mirrors nova/virt/hardware.py ``numa_get_constraints`` for a flavor
@@ -150,12 +149,12 @@ def guest_numa_topology_reason(specs: dict) -> str | None:
     return None
 
 
-def has_guest_numa_topology(specs: dict) -> bool:
+def has_guest_numa_topology(specs: Mapping[str, str]) -> bool:
     """Does nova build an InstanceNUMATopology from these flavor specs?"""
     return guest_numa_topology_reason(specs) is not None
 
 
-def _resource_sum(specs, resource_class):
+def _resource_sum(specs: Mapping[str, str], resource_class: str) -> int:
     total = 0
     for key, value in specs.items():
         if re.match(rf'resources([1-9][0-9]*)?:{resource_class}', key):
@@ -166,14 +165,16 @@ def _resource_sum(specs, resource_class):
     return total
 
 
-def provided_filters(available: typing.Iterable[str]) -> tuple[set, list]:
+def provided_filters(
+        available: typing.Iterable[str]) -> tuple[set[str], list[str]]:
     """(class names ``available_filters`` provides, entries we cannot read).
 
     nova's loader (nova/loadables.py ``get_matching_classes``) imports each
     entry: a class is provided by its name; a function returns classes, and
     only nova's own ``all_filters`` is known here.
     """
-    names, opaque = set(), []
+    names: set[str] = set()
+    opaque: list[str] = []
     for entry in available:
         last = entry.rsplit('.', 1)[-1]
         if entry == ALL_FILTERS:
@@ -185,7 +186,8 @@ def provided_filters(available: typing.Iterable[str]) -> tuple[set, list]:
     return names, opaque
 
 
-def scheduler_confs(confs: list) -> tuple[list, str | None]:
+def scheduler_confs(confs: Sequence[model.NovaConf]
+                    ) -> tuple[Sequence[model.SchedulerOptions], str | None]:
     """The nova.conf(s) nova-scheduler reads, and what was assumed.
 
     Returns the confs (or ``[NOVA_DEFAULTS]``) and a note, or None when
@@ -211,30 +213,31 @@ def scheduler_confs(confs: list) -> tuple[list, str | None]:
         f"controller's nova.conf")
 
 
-def _label(conf):
+def _label(conf: model.SchedulerOptions) -> str:
     return conf.path or "nova 34's defaults"
 
 
-def _subject(conf):
+def _subject(conf: model.SchedulerOptions) -> str:
     return f'{_label(conf)} [filter_scheduler] enabled_filters'
 
 
 # --- the rules -------------------------------------------------------------
 
-def _audit():
+def _audit() -> types.ModuleType:
     # audit.py imports this module for RULES; importing it back at call
     # time keeps either module importable first.
     from gpupassthrough_osc.pci import audit
     return audit
 
 
-def _pci_flavors(inventory):
+def _pci_flavors(inventory: model.Inventory
+                 ) -> list[tuple[model.Flavor, pci_request.Requests]]:
     """(flavor, requests) for every flavor whose PCI requests get scheduled.
 
     A flavor naming an alias nova-api does not define never reaches the
     scheduler ("PCI alias X is not defined", FLAVOR_ALIAS_UNDEFINED).
     """
-    configs = inventory.alias_configs()
+    configs = inventory.alias_configs
     aliases = configs[0][1].aliases() if configs else None
     found = []
     for flavor in inventory.flavors or []:
@@ -249,12 +252,13 @@ def _pci_flavors(inventory):
     return found
 
 
-def _numa_flavors(inventory):
+def _numa_flavors(inventory: model.Inventory) -> list[model.Flavor]:
     return [f for f in inventory.flavors or []
             if has_guest_numa_topology(f.specs)]
 
 
-def _fix_line(conf, inventory):
+def _fix_line(conf: model.SchedulerOptions,
+              inventory: model.Inventory) -> str:
     """The one enabled_filters line that serves every flavor of the cloud."""
     enabled = list(conf.enabled_filters)
     wanted = []
@@ -274,7 +278,7 @@ def _fix_line(conf, inventory):
     return f'{line}{where}, then restart nova-scheduler'
 
 
-def _live_host_count(inventory):
+def _live_host_count(inventory: model.Inventory) -> int:
     """Compute nodes not deleted: those listed, and those with devices."""
     audit = _audit()
     live = {key for key, node in inventory.nodes.items() if not node.deleted}
@@ -283,7 +287,9 @@ def _live_host_count(inventory):
     return len(live)
 
 
-def _capacity(inventory, requests, live):
+def _capacity(inventory: model.Inventory,
+              requests: list[pci_request.AliasRequest],
+              live: int) -> tuple[int, int] | None:
     """(hosts that can hold the request now, ``live``), or None.
 
     None when the audit cannot tell: no device data or no alias config.
@@ -292,7 +298,7 @@ def _capacity(inventory, requests, live):
     counts free devices.
     """
     audit = _audit()
-    configs = inventory.alias_configs()
+    configs = inventory.alias_configs
     if inventory.pools is None or not configs:
         return None
     wanted = pci_request.pci_requests(requests, configs[0][1].aliases())
@@ -300,27 +306,29 @@ def _capacity(inventory, requests, live):
         audit._live_nodes(inventory, wanted), wanted, 'available'), live
 
 
-def _blind_verdict(audit, capacity):
+def _blind_verdict(capacity: tuple[int, int] | None
+                   ) -> tuple[severity.Severity, str]:
     """(severity, what the hosts mean) for a PCI flavor nothing schedules."""
     if capacity is None:
-        return audit.ERROR, ('without device data and alias definitions '
-                             'the audit cannot tell whether every host has '
-                             'the devices:')
+        return severity.ERROR, (
+            'without device data and alias definitions the audit cannot '
+            'tell whether every host has the devices:')
     able, live = capacity
     if live and able == live:
-        return audit.WARNING, (
+        return severity.WARNING, (
             f'every one of the {live} live host(s) the audit knows has the '
             f'devices free, so the claim passes wherever a boot lands, but '
             f'a host added without them makes boots fail:')
     if not able:
         # the flavor's other findings say why; the filter is missing anyway
-        return audit.ERROR, (f'none of the {live} live host(s) can hold it '
-                             f'now, and nothing steers boots away from them:')
-    return audit.ERROR, f'{live - able} of {live} live host(s) cannot hold ' \
-                        f'it now:'
+        return severity.ERROR, (
+            f'none of the {live} live host(s) can hold it now, and nothing '
+            f'steers boots away from them:')
+    return severity.ERROR, f'{live - able} of {live} live host(s) ' \
+                           f'cannot hold it now:'
 
 
-def pci_flavors_not_scheduled(inventory: 'audit.Inventory') -> Findings:
+def pci_flavors_not_scheduled(inventory: model.Inventory) -> model.Findings:
     """PCI flavors while the scheduler checks no PCI device.
 
     Without PciPassthroughFilter and without ``pci_in_placement``, the
@@ -332,7 +340,6 @@ def pci_flavors_not_scheduled(inventory: 'audit.Inventory') -> Findings:
     When every live host has the devices free, every claim passes: a
     warning, not an error.
     """
-    audit = _audit()
     flavors = _pci_flavors(inventory)
     confs, _note = scheduler_confs(inventory.confs)
     blind = [c for c in confs
@@ -348,9 +355,9 @@ def pci_flavors_not_scheduled(inventory: 'audit.Inventory') -> Findings:
     for flavor, requests in flavors:
         value = pci_request.canonical(requests)
         capacity = _capacity(inventory, requests, live)
-        severity, hosts = _blind_verdict(audit, capacity)
-        findings.append(audit.Finding(
-            severity, 'FLAVOR_PCI_NOT_SCHEDULED', f'flavor {flavor.name}',
+        level, hosts = _blind_verdict(capacity)
+        findings.append(model.Finding(
+            level, 'FLAVOR_PCI_NOT_SCHEDULED', f'flavor {flavor.name}',
             f"flavor {flavor.name} requests pci_passthrough:alias={value} "
             f"but nova-scheduler ({where}) does not check PCI devices: "
             f"{PCI_FILTER} is not in [filter_scheduler] enabled_filters "
@@ -359,13 +366,12 @@ def pci_flavors_not_scheduled(inventory: 'audit.Inventory') -> Findings:
             f"('{_CLAIM_PCI}'), nova retries on up to [scheduler] "
             f"max_attempts = {attempts} host(s) and ends in '{_RETRIES}'",
             fix))
-    severity = min((f.severity for f in findings),
-                   key=audit.SEVERITY_RANK.get)
+    worst = min((f.severity for f in findings), key=severity.rank)
     names = ', '.join(f.name for f, _r in flavors[:5])
     more = f' and {len(flavors) - 5} more' if len(flavors) > 5 else ''
     for conf in blind:
-        findings.append(audit.Finding(
-            severity, 'SCHEDULER_PCI_FILTER_MISSING', _subject(conf),
+        findings.append(model.Finding(
+            worst, 'SCHEDULER_PCI_FILTER_MISSING', _subject(conf),
             f'{len(flavors)} flavor(s) request PCI devices ({names}{more}) '
             f'but the scheduler reading {_label(conf)} runs neither '
             f'{PCI_FILTER} nor placement PCI scheduling: boots that land '
@@ -375,7 +381,7 @@ def pci_flavors_not_scheduled(inventory: 'audit.Inventory') -> Findings:
     return findings
 
 
-def numa_flavors_not_filtered(inventory: 'audit.Inventory') -> Findings:
+def numa_flavors_not_filtered(inventory: model.Inventory) -> model.Findings:
     """NUMA flavors while the scheduler runs no NUMATopologyFilter.
 
     The claim still fits the guest to the host cells
@@ -384,7 +390,6 @@ def numa_flavors_not_filtered(inventory: 'audit.Inventory') -> Findings:
     without the filter's limits the CPU/RAM allocation ratios are not
     applied to the cells.
     """
-    audit = _audit()
     flavors = _numa_flavors(inventory)
     confs, _note = scheduler_confs(inventory.confs)
     blind = [c for c in confs if NUMA_FILTER not in c.enabled_filters]
@@ -392,8 +397,8 @@ def numa_flavors_not_filtered(inventory: 'audit.Inventory') -> Findings:
         return []
     where = ', '.join(_label(c) for c in blind)
     fix = '; '.join(_fix_line(c, inventory) for c in blind)
-    return [audit.Finding(
-        audit.WARNING, 'FLAVOR_NUMA_NOT_FILTERED', f'flavor {flavor.name}',
+    return [model.Finding(
+        severity.WARNING, 'FLAVOR_NUMA_NOT_FILTERED', f'flavor {flavor.name}',
         f'flavor {flavor.name} gives the guest a NUMA topology '
         f'({guest_numa_topology_reason(flavor.specs)}) but nova-scheduler '
         f'({where}) does not run {NUMA_FILTER}: a host whose NUMA cells '
@@ -403,14 +408,13 @@ def numa_flavors_not_filtered(inventory: 'audit.Inventory') -> Findings:
         f"of 'No valid host was found'", fix) for flavor in flavors]
 
 
-def filters_not_available(inventory: 'audit.Inventory') -> Findings:
+def filters_not_available(inventory: model.Inventory) -> model.Findings:
     """Enabled filters that available_filters does not provide.
 
     nova/scheduler/host_manager.py ``_choose_host_filters`` raises
     SchedulerHostFilterNotFound from HostManager's constructor, so
     nova-scheduler does not start.
     """
-    audit = _audit()
     confs, _note = scheduler_confs(inventory.confs)
     findings = []
     for conf in confs:
@@ -420,8 +424,8 @@ def filters_not_available(inventory: 'audit.Inventory') -> Findings:
             continue
         names = ', '.join(missing)
         if opaque:
-            findings.append(audit.Finding(
-                audit.WARNING, 'SCHEDULER_FILTER_NOT_FOUND', _subject(conf),
+            findings.append(model.Finding(
+                severity.WARNING, 'SCHEDULER_FILTER_NOT_FOUND', _subject(conf),
                 f"enabled filter(s) {names} are not nova filters and the "
                 f"audit cannot see which classes {', '.join(opaque)} "
                 f"provide: if none is named {names}, nova-scheduler does "
@@ -429,8 +433,8 @@ def filters_not_available(inventory: 'audit.Inventory') -> Findings:
                 f"found.')", f'check [filter_scheduler] available_filters '
                 f'in {_label(conf)}'))
             continue
-        findings.append(audit.Finding(
-            audit.ERROR, 'SCHEDULER_FILTER_NOT_FOUND', _subject(conf),
+        findings.append(model.Finding(
+            severity.ERROR, 'SCHEDULER_FILTER_NOT_FOUND', _subject(conf),
             f"nova-scheduler does not start: 'Scheduler Host Filter "
             f"{names} could not be found.' ([filter_scheduler] "
             f"available_filters = {', '.join(conf.available_filters)} "
@@ -438,7 +442,7 @@ def filters_not_available(inventory: 'audit.Inventory') -> Findings:
     return findings
 
 
-def _filter_fix(conf, missing):
+def _filter_fix(conf: model.SchedulerOptions, missing: list[str]) -> str:
     fixes = []
     for name in missing:
         if name in NOVA_FILTERS:
@@ -453,15 +457,14 @@ def _filter_fix(conf, missing):
     return f"in [filter_scheduler] of {_label(conf)}: {'; '.join(fixes)}"
 
 
-def scheduler_conf_assumed(inventory: 'audit.Inventory') -> Findings:
+def scheduler_conf_assumed(inventory: model.Inventory) -> model.Findings:
     """A NOTE when a finding depends on which nova.conf is the scheduler's.
 
     Only when some flavor needs a scheduler filter; otherwise the choice
     changes no verdict.
     """
-    audit = _audit()
     _confs, note = scheduler_confs(inventory.confs)
     if note is None or not (_pci_flavors(inventory) or
                             _numa_flavors(inventory)):
         return []
-    return [audit.Finding(audit.INFO, 'NOTE', 'audit', note)]
+    return [model.Finding(severity.INFO, 'NOTE', 'audit', note)]

@@ -26,7 +26,7 @@ import collections.abc
 import os
 import typing
 
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import devicefilter
@@ -39,7 +39,7 @@ DeviceRow = devicefilter.DeviceRow
 # (pools, nodes, leaks); pools None: no device data (config-only mode);
 # leaks None: not checked
 DeviceData = tuple[list[pci_pools.DevicePool] | None,
-                   dict[novadb.NodeKey, audit.Node], list[audit.Leak] | None]
+                   dict[novadb.NodeKey, model.Node], list[model.Leak] | None]
 # a live compute_nodes row with the uuid of its placement root provider
 NodeRow = dict[str, typing.Any]
 PlacementRows = tuple[list[NodeRow], list[DeviceRow]] | tuple[None, None]
@@ -174,7 +174,7 @@ class ExportDevices:
         return devices
 
     def _nodes(self, devices: list[DeviceRow]
-               ) -> dict[novadb.NodeKey, audit.Node]:
+               ) -> dict[novadb.NodeKey, model.Node]:
         """The --compute-nodes export, keyed like the devices."""
         if not self.nodes_path:
             return {}

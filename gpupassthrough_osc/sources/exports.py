@@ -31,7 +31,7 @@ import re
 import typing
 
 from gpupassthrough_osc import exceptions
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 
 _ROW_MARK = re.compile(r'^\*+\s*\d+\.\s*row\s*\*+$')
@@ -164,7 +164,7 @@ def read_devices(path: str) -> list[Row]:
 
 
 def read_nodes(path: str,
-               cell: str = '') -> dict[tuple[str, int], audit.Node]:
+               cell: str = '') -> dict[tuple[str, int], model.Node]:
     """compute_nodes export -> {(cell, id): Node}."""
     nodes = {}
     for index, row in enumerate(read_rows(path), 1):
@@ -179,7 +179,7 @@ def read_nodes(path: str,
                               f'number')
         # an export without the numa_topology column is not an error:
         # the audit says where NUMA could not be checked
-        nodes[(cell, node_id)] = audit.Node(
+        nodes[(cell, node_id)] = model.Node(
             cell, node_id, row.get('host'), row.get('hypervisor_hostname'),
             deleted, numa_topology=row.get('numa_topology'),
             numa_read='numa_topology' in row)
@@ -187,14 +187,14 @@ def read_nodes(path: str,
 
 
 def nodes_from_devices(devices: typing.Iterable[Row]
-                       ) -> dict[tuple[str, int], audit.Node]:
+                       ) -> dict[tuple[str, int], model.Node]:
     """Host names carried by our own ``device list -f json`` export."""
-    return {(d.get('cell') or '', int(d['compute_node_id'])): audit.Node(
+    return {(d.get('cell') or '', int(d['compute_node_id'])): model.Node(
         d.get('cell') or '', int(d['compute_node_id']), d['host'])
         for d in devices if d.get('host')}
 
 
-def read_flavors(path: str) -> list[audit.Flavor]:
+def read_flavors(path: str) -> list[model.Flavor]:
     """``openstack flavor list --long -f json`` (or show) -> [Flavor]."""
     flavors = []
     for index, row in enumerate(read_rows(path), 1):
@@ -206,7 +206,7 @@ def read_flavors(path: str) -> list[audit.Flavor]:
         if not isinstance(specs, dict) or 'name' not in row:
             raise ExportError(f'{path}: row {index} is not a flavor with '
                               f'Name and Properties')
-        flavors.append(audit.Flavor(
+        flavors.append(model.Flavor(
             str(row.get('id', '')), row['name'],
             {str(k): str(v) for k, v in specs.items()},
             _whole(path, index, row, 'vcpus'),

@@ -22,14 +22,14 @@ choice; a new source of flavors is one more class with ``flavors()``.
 
 import typing
 
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.sources import compute as compute_api
 from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import novadb
 from gpupassthrough_osc.sources import settings
 
-Flavors = list[audit.Flavor]
+Flavors = list[model.Flavor]
 
 
 class FlavorReader(typing.Protocol):
@@ -72,7 +72,7 @@ class ComputeApiFlavors:
 
     def flavors(self) -> Flavors | None:
         try:
-            return [audit.Flavor(f.id, f.name, dict(f.extra_specs or {}),
+            return [model.Flavor(f.id, f.name, dict(f.extra_specs or {}),
                                  f.vcpus, f.ram)
                     for f in compute_api.read_flavors(self.cloud.options,
                                                       self.cloud.config)]

@@ -28,7 +28,7 @@ import typing
 import urllib.parse
 
 from gpupassthrough_osc import exceptions
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import devicefilter
@@ -54,8 +54,8 @@ Row = tuple[typing.Any, ...]
 CellUrl = tuple[str, str]
 NodeKey = tuple[str, int]
 # what the audit reads from the cells: pools, nodes by (cell, id), leaks
-CellData = tuple[list[pci_pools.DevicePool], dict[NodeKey, audit.Node],
-                 list[audit.Leak]]
+CellData = tuple[list[pci_pools.DevicePool], dict[NodeKey, model.Node],
+                 list[model.Leak]]
 NO_FILTER = devicefilter.DeviceFilter()
 
 
@@ -305,7 +305,7 @@ def cells(api_url: str,
 
 
 def flavors(api_url: str,
-            timeouts: Timeouts = Timeouts()) -> list[audit.Flavor]:
+            timeouts: Timeouts = Timeouts()) -> list[model.Flavor]:
     """Flavors with their extra specs from the API database."""
     conn = Connection(api_url, label='API database ' + mask(api_url),
                       timeouts=timeouts)
@@ -317,9 +317,9 @@ def flavors(api_url: str,
             'ORDER BY f.id')
     finally:
         conn.close()
-    result: dict[str, audit.Flavor] = {}
+    result: dict[str, model.Flavor] = {}
     for flavorid, name, vcpus, memory_mb, key, value in rows:
-        flavor = result.setdefault(flavorid, audit.Flavor(
+        flavor = result.setdefault(flavorid, model.Flavor(
             flavorid, name, {}, vcpus, memory_mb))
         if key is not None:
             flavor.specs[key] = value
@@ -380,13 +380,13 @@ def read_cell(name: str, url: str, with_leaks: bool = True,
             int(usable), int(available), int(used))
             for node, vendor, product, dev_type, numa, total, usable,
             available, used in conn.stream(POOLS_SQL)]
-        nodes = {(name, r[0]): audit.Node(name, r[0], r[1],
+        nodes = {(name, r[0]): model.Node(name, r[0], r[1],
                                           deleted=bool(r[2]))
                  for r in conn.stream(NODES_SQL)}
         if with_numa:
             _add_numa_topologies(conn, name, nodes,
                                  sorted({p.compute_node_id for p in pools}))
-        leaks = [audit.Leak(name, node, address, vendor, product, status,
+        leaks = [model.Leak(name, node, address, vendor, product, status,
                             instance, instance_deleted=False)
                  for node, address, vendor, product, status, instance
                  in (conn.query(LEAKS_SQL) if with_leaks else ())]
@@ -400,7 +400,7 @@ def read_cell(name: str, url: str, with_leaks: bool = True,
 
 
 def _add_numa_topologies(conn: Connection, cell: str,
-                         nodes: dict[NodeKey, audit.Node],
+                         nodes: dict[NodeKey, model.Node],
                          node_ids: list[int]) -> None:
     for start in range(0, len(node_ids), NUMA_BATCH):
         batch = node_ids[start:start + NUMA_BATCH]
@@ -427,8 +427,8 @@ def read_cells(cell_urls: collections.abc.Sequence[CellUrl],
                with_numa: bool = True) -> CellData:
     """Read every cell concurrently; merge pools, nodes and leaks."""
     pools: list[pci_pools.DevicePool] = []
-    nodes: dict[NodeKey, audit.Node] = {}
-    leaks: list[audit.Leak] = []
+    nodes: dict[NodeKey, model.Node] = {}
+    leaks: list[model.Leak] = []
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=max(1, min(max_workers, len(cell_urls)))) as pool:
         results = pool.map(

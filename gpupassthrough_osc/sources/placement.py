@@ -43,7 +43,7 @@ import json
 import typing
 
 from gpupassthrough_osc import exceptions
-from gpupassthrough_osc.pci import placement
+from gpupassthrough_osc.pci import model
 
 MICROVERSION = '1.36'
 HEADERS = {'OpenStack-API-Version': f'placement {MICROVERSION}',
@@ -53,7 +53,7 @@ TIMEOUT = 30.0
 # a decoded JSON object, as placement and osc-placement write them
 JsonObject = dict[str, typing.Any]
 # {root provider uuid (compute_nodes.uuid): [Provider] of its tree}
-Trees = dict[str, list[placement.Provider]]
+Trees = dict[str, list[model.Provider]]
 
 
 class PlacementAuthError(exceptions.SourceError):
@@ -144,7 +144,7 @@ class Reader:
                 f'placement API GET {where}: HTTP {status} but the body is '
                 f'not JSON') from exc
 
-    def tree(self, root_uuid: str) -> list[placement.Provider]:
+    def tree(self, root_uuid: str) -> list[model.Provider]:
         """Every provider in the tree of ``root_uuid``, fully read."""
         listing = self.get(f'/resource_providers?in_tree={root_uuid}')
         providers = []
@@ -155,7 +155,7 @@ class Reader:
                 'inventories', {})
             traits = self.get(f'{base}/traits').get('traits', [])
             usages = self.get(f'{base}/usages').get('usages', {})
-            providers.append(placement.Provider(
+            providers.append(model.Provider(
                 uuid=uuid, name=rp['name'],
                 parent_uuid=rp.get('parent_provider_uuid'),
                 root_uuid=rp.get('root_provider_uuid'),
@@ -268,7 +268,7 @@ def read_export(path: str) -> Trees:
             if not uuid or not name:
                 raise PlacementExportError(
                     f'{path}: {root}: a provider without uuid or name')
-            providers.append(placement.Provider(
+            providers.append(model.Provider(
                 uuid=uuid, name=name,
                 parent_uuid=_field(row, 'parent_provider_uuid'),
                 root_uuid=_field(row, 'root_provider_uuid'),
@@ -283,8 +283,8 @@ def read_export(path: str) -> Trees:
 
 # --- one view per compute node -------------------------------------------
 
-def _device(row: JsonObject) -> placement.Device:
-    return placement.Device(
+def _device(row: JsonObject) -> model.Device:
+    return model.Device(
         address=str(row['address']).lower(),
         vendor_id=str(row['vendor_id']).lower(),
         product_id=str(row['product_id']).lower(),
@@ -297,18 +297,18 @@ def _device(row: JsonObject) -> placement.Device:
 
 def node_views(nodes: list[JsonObject], devices: typing.Iterable[JsonObject],
                trees: Trees, entries: list[JsonObject] | None
-               ) -> tuple[list[placement.NodeView], list[str]]:
+               ) -> tuple[list[model.NodeView], list[str]]:
     """(NodeViews, notes): each node with devices beside its tree.
 
     ``nodes``: dicts with cell, id, uuid, host, hypervisor_hostname (live
     compute_nodes rows); ``devices``: pci_devices rows (dicts with cell
     and compute_node_id); ``trees``: {root uuid: [Provider]}.
     """
-    by_node: dict[tuple[str, int], list[placement.Device]] = {}
+    by_node: dict[tuple[str, int], list[model.Device]] = {}
     for row in devices:
         key = (row.get('cell') or '', int(row['compute_node_id']))
         by_node.setdefault(key, []).append(_device(row))
-    views: list[placement.NodeView] = []
+    views: list[model.NodeView] = []
     unread: list[str] = []
     for node in nodes:
         rows = by_node.get((node.get('cell') or '', int(node['id'])))
@@ -319,7 +319,7 @@ def node_views(nodes: list[JsonObject], devices: typing.Iterable[JsonObject],
         if node['uuid'] not in trees:
             unread.append(host)
             continue
-        views.append(placement.NodeView(
+        views.append(model.NodeView(
             host=host, hypervisor_hostname=node['hypervisor_hostname'],
             root_uuid=node['uuid'], providers=trees[node['uuid']],
             devices=rows, entries=entries))

@@ -21,6 +21,7 @@ device reader found; ``sources/placement.py`` does the reading.
 
 import typing
 
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import placement as pci_placement
 from gpupassthrough_osc.sources import devices
 from gpupassthrough_osc.sources import placement
@@ -35,7 +36,7 @@ class ProviderReader(typing.Protocol):
               rows: list[devices.DeviceRow]) -> Trees | None:
         """The trees of the nodes with devices, or None (with a note)."""
 
-    def add_allocations(self, views: list[pci_placement.NodeView]) -> None:
+    def add_allocations(self, views: list[model.NodeView]) -> None:
         """Read the allocations the placement checks ask about."""
 
 
@@ -49,7 +50,7 @@ class ExportProviders:
               rows: list[devices.DeviceRow]) -> Trees | None:
         return placement.read_export(self.path)
 
-    def add_allocations(self, views: list[pci_placement.NodeView]) -> None:
+    def add_allocations(self, views: list[model.NodeView]) -> None:
         """An export holds no allocations: those checks stay unread."""
 
 
@@ -78,7 +79,7 @@ class ApiProviders:
             self.notes.append(f'placement checks skipped: {exc}')
             return None
 
-    def add_allocations(self, views: list[pci_placement.NodeView]) -> None:
+    def add_allocations(self, views: list[model.NodeView]) -> None:
         reader = self.reader
         if reader is None:
             return

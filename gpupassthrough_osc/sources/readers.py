@@ -27,7 +27,7 @@ data and never learn which option supplied it.
 import argparse
 import collections.abc
 
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import placement as pci_placement
 from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import compute as compute_api
@@ -117,7 +117,7 @@ class Sources:
     def flavors(self) -> flavors.Flavors | None:
         return self.flavors_from.flavors()
 
-    def placement_views(self) -> list[pci_placement.NodeView] | None:
+    def placement_views(self) -> list[model.NodeView] | None:
         """pci.placement.NodeView per compute node with devices, or None.
 
         Read only when a nova.conf sets [pci] report_in_placement and
@@ -150,7 +150,7 @@ class Sources:
         self.providers_from.add_allocations(views)
         return views
 
-    def inventory(self, placement: bool = False) -> audit.Inventory:
+    def inventory(self, placement: bool = False) -> model.Inventory:
         """What the rules read; placement only when asked (the audit)."""
         flavor_list = self.flavors()
         # NUMA cells matter only to flavors with a guest NUMA topology
@@ -158,8 +158,8 @@ class Sources:
                         for f in flavor_list or ())
         pools, nodes, leaks = self.device_data(with_numa=with_numa)
         views = self.placement_views() if placement else None
-        return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
-                               leaks=leaks, flavors=flavor_list,
+        return model.Inventory(confs=list(self.confs), pools=pools,
+                               nodes=nodes, leaks=leaks, flavors=flavor_list,
                                providers=views, notes=list(self.notes))
 
     def server(self, ref: str, show_path: str | None = None

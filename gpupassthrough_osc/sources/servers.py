@@ -32,6 +32,7 @@ import typing
 import uuid as uuidlib
 
 from gpupassthrough_osc import exceptions as gpu_exceptions
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import requestspec
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import novadb
@@ -73,19 +74,6 @@ class Fault:
 
 
 @dataclasses.dataclass(frozen=True)
-class Device:
-    """A ``pci_devices`` row the server holds."""
-
-    address: str
-    vendor_id: str
-    product_id: str
-    dev_type: str
-    status: str
-    numa_node: int | None
-    compute_node_id: int | None
-
-
-@dataclasses.dataclass(frozen=True)
 class Server:
     uuid: str
     name: str | None
@@ -101,7 +89,7 @@ class Server:
     status: str | None
     fault: Fault | None
     # None: the source cannot tell; (): holds no device
-    devices: tuple[Device, ...] | None
+    devices: tuple[model.Device, ...] | None
     request_spec: requestspec.RequestSpec | None
     # what the source could not say, and why, one line each
     notes: tuple[str, ...] = ()
@@ -271,8 +259,11 @@ def _load(cell: CellUrl, server_uuid: str, api: novadb.Connection | None,
         fault = [Fault(code, message, details, _timestamp(created))
                  for code, message, details, created
                  in conn.query(FAULT_SQL, (server_uuid,))]
-        devices = tuple(Device(*row)
-                        for row in conn.query(DEVICES_SQL, (server_uuid,)))
+        devices = tuple(model.Device(
+            address, vendor_id, product_id, dev_type, status,
+            numa_node=numa_node, compute_node_id=node_id)
+            for address, vendor_id, product_id, dev_type, status, numa_node,
+            node_id in conn.query(DEVICES_SQL, (server_uuid,)))
     finally:
         conn.close()
     notes = list(notes)

@@ -31,7 +31,7 @@ from keystoneauth1 import token_endpoint
 import testtools
 
 from gpupassthrough_osc.pci import audit
-from gpupassthrough_osc.pci import placement as pci_placement
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.sources import placement
 from tests.functional import base
 from tests.functional import mariadb
@@ -158,8 +158,8 @@ class TestReader(PlacementTestCase):
 
 
 def a40(address='0000:21:00.0', status='available', instance=None):
-    return pci_placement.Device(address, '10de', '2235', 'type-PF', status,
-                                instance_uuid=instance)
+    return model.Device(address, '10de', '2235', 'type-PF', status,
+                        instance_uuid=instance)
 
 
 class TestRules(PlacementTestCase):
@@ -167,11 +167,11 @@ class TestRules(PlacementTestCase):
 
     def findings(self, root, devices, entries=None):
         tree = reader_for(self.placement.url).tree(root)
-        view = pci_placement.NodeView(
+        view = model.NodeView(
             'host1', self.hostname, root, tree, devices,
             entries if entries is not None else [
                 {'vendor_id': '10de', 'product_id': '2235'}])
-        inventory = audit.Inventory(confs=[], providers=[view])
+        inventory = model.Inventory(confs=[], providers=[view])
         return [(f.code, f.subject) for f in audit.run(inventory)
                 if f.code.startswith('PLACEMENT_')]
 
@@ -254,9 +254,9 @@ class TestRules(PlacementTestCase):
         rp = p.provider(f'{self.hostname}_0000:81:00.0', parent=root)
         p.inventory(rp, 'CUSTOM_PCI_10DE_2236', 2)
         p.traits(rp, NOVA_TRAITS)
-        vfs = [pci_placement.Device(f'0000:81:00.{i}', '10de', '2236',
-                                    'type-VF', 'available',
-                                    parent_addr='0000:81:00.0')
+        vfs = [model.Device(f'0000:81:00.{i}', '10de', '2236',
+                            'type-VF', 'available',
+                            parent_addr='0000:81:00.0')
                for i in (4, 5)]
         self.assertEqual([], self.findings(root, vfs, entries=[
             {'vendor_id': '10de', 'product_id': '2236'}]))

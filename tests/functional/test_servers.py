@@ -24,6 +24,7 @@ import os
 
 import testtools
 
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.sources import novadb
 from gpupassthrough_osc.sources import servers
 from tests.functional import mariadb
@@ -105,10 +106,11 @@ class TestFind(ServersTestCase):
             'Traceback ...\nPciDeviceRequestFailed', '2026-11-01T12:00:00'),
             server.fault)
         self.assertEqual(
-            [servers.Device('0000:21:00.0', '10de', '2235', 'type-PF',
-                            'allocated', 0, node),
-             servers.Device('0000:e2:00.0', '10de', '2235', 'type-PF',
-                            'allocated', 1, node)], list(server.devices))
+            [model.Device('0000:21:00.0', '10de', '2235', 'type-PF',
+                          'allocated', numa_node=0, compute_node_id=node),
+             model.Device('0000:e2:00.0', '10de', '2235', 'type-PF',
+                          'allocated', numa_node=1, compute_node_id=node)],
+            list(server.devices))
         self.assertEqual('gpuA40', server.request_spec.pci_requests[0]
                          .alias_name)
         self.assertEqual((), server.notes)

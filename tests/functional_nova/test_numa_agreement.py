@@ -28,23 +28,18 @@ Fixed seeds always run, plus one random seed (``$GPU_TEST_SEED`` to
 replay), printed in every failure message.
 """
 
-import os
 import random
 from unittest import mock
 
 import testtools
 
 from gpupassthrough_osc.pci import numa
+from tests.functional_nova import seeds
 from tests.functional_nova import test_agreement
 
 CASES = 400
 SEEDS = (11, 12, 13)
 SPEC = {'vendor_id': '10de', 'product_id': '1df6'}
-
-
-def random_seed():
-    return int(os.environ.get('GPU_TEST_SEED') or
-               random.SystemRandom().randrange(1, 10 ** 6))
 
 
 def host_cell(rng, cell_id, first_cpu, roomy=False):
@@ -269,9 +264,7 @@ class TestNumaFit(testtools.TestCase):
             try:
                 self.one_case(rng, tally)
             except AssertionError as exc:
-                raise AssertionError(
-                    f'seed {seed} case {index} (replay: GPU_TEST_SEED='
-                    f'{seed}): {exc}') from None
+                raise seeds.replay(seed, index, exc) from None
         judged = tally['fit'] + tally['no fit']
         # a generator that stops producing both answers tests nothing
         self.assertGreaterEqual(tally['fit'], judged * share,
@@ -286,7 +279,7 @@ class TestNumaFit(testtools.TestCase):
 
     def test_random_seed(self):
         # about 39% fit: a quarter keeps a random seed from flaking
-        self.run_seed(random_seed(), share=1 / 4)
+        self.run_seed(seeds.random_seed(), share=1 / 4)
 
     def test_page_size_nova_remembers(self):
         # Rare in the generated cases, so built by hand: guest cell 0

@@ -29,7 +29,7 @@ import fixtures
 from oslo_config import cfg
 import testtools
 
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import novaconf
 from tests.functional_nova import test_agreement
@@ -138,7 +138,7 @@ class TestFilters(testtools.TestCase):
             available_filters=[scheduler.ALL_FILTERS],
             controller_markers=['[filter_scheduler] enabled_filters'])
         [found] = scheduler.filters_not_available(
-            audit.Inventory(confs=[conf]))
+            model.Inventory(confs=[conf]))
 
         class Manager:
             filter_obj_map = {}

@@ -14,12 +14,16 @@
 
 """Host checks and config on fake sysfs trees: each check fires and not."""
 
+import os
+import shutil
+
 import fixtures
 import testtools
 
 from gpupassthrough_osc.host import checks
 from gpupassthrough_osc.host import config
 from gpupassthrough_osc.host import sysfs
+from gpupassthrough_osc import severity
 from tests import hostfixture
 
 
@@ -48,7 +52,7 @@ class TestCleanA40(HostTestCase):
         results = checks.run(facts)
         self.assertEqual({'ok'}, {r.status for r in results},
                          [r for r in results if r.status != 'ok'])
-        self.assertEqual('ok', checks.worst(results))
+        self.assertEqual('ok', severity.worst(r.status for r in results))
 
     def test_nova_will_record_type_pf(self):
         facts = self.facts(hostfixture.a40_amd_clean)
@@ -190,3 +194,36 @@ class TestConfigText(testtools.TestCase):
         self.assertIn("<address domain='0x0000' bus='0x21' slot='0x00' "
                       "function='0x0'/>", xml)
         self.assertIn("<driver name='vfio'/>", xml)
+
+
+class TestFactsOnly(HostTestCase):
+
+    def test_config_plans_from_the_facts_alone(self):
+        # host/config.py compares with what host/sysfs.py read; the tree
+        # is gone by the time it plans
+        facts = self.facts(hostfixture.a40_amd_clean)
+        shutil.rmtree(self.root)
+        changes = config.plan(facts, checks.select_gpus(facts))
+        self.assertEqual([], [c.target for c in changes if c.needed])
+
+    def test_config_files_by_path_under_root(self):
+        facts = self.facts(hostfixture.a40_amd_clean)
+        self.assertEqual(['vfio', 'vfio_pci', 'vfio_iommu_type1'],
+                         facts.config_files['/etc/modules-load.d/vfio.conf'])
+        self.assertIn((os.path.join(self.root, 'etc/modprobe.d/vfio.conf'),
+                       'options vfio-pci ids=10de:2235'),
+                      facts.modprobe_lines)
+
+    def test_pci_ids(self):
+        os.makedirs(os.path.join(self.root, 'usr/share/misc'))
+        with open(os.path.join(self.root, 'usr/share/misc/pci.ids'),
+                  'w') as f:
+            f.write('# pci.ids\n144d  Samsung Electronics Co Ltd\n'
+                    '\ta808  NVMe SSD Controller SM981/PM981/PM983\n'
+                    '\t\t144d a801  SSD 970 EVO\nC 00  Unclassified\n'
+                    '\t01  not a device\n')
+        self.assertEqual(
+            {('144d', 'a808'): 'NVMe SSD Controller SM981/PM981/PM983'},
+            sysfs.read_pci_ids(self.root))
+        self.assertEqual({}, sysfs.read_pci_ids(
+            os.path.join(self.root, 'nothing')))

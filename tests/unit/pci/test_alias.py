@@ -158,6 +158,15 @@ class TestSameName(testtools.TestCase):
                  device_type='type-PCI')], pci_in_placement=True)
         self.assertIn('multiple specs', config.error)
 
+    def test_multispec_names_in_order_of_first_appearance(self):
+        # nova walks its alias dict: 'a' came first, though 'b' repeats
+        # first
+        config = alias.parse_config(
+            [line(name=n, vendor_id='10de', product_id='2204',
+                  device_type='type-PCI') for n in ('a', 'b', 'b', 'a')],
+            pci_in_placement=True)
+        self.assertIn('alias(es) a,b have multiple specs', config.error)
+
     def test_loop_error_reported_before_missing_ids(self):
         # nova checks the ids only after every line parsed
         config = alias.parse_config([line(name='a'), 'nope'])

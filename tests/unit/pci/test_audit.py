@@ -14,58 +14,20 @@
 
 """Each audit rule: one test that makes it fire, one that keeps it quiet."""
 
-import json
-
 import testtools
 
 from gpupassthrough_osc.pci import audit
-from gpupassthrough_osc.pci import pools
-from gpupassthrough_osc.sources import novaconf
+from gpupassthrough_osc.pci import model
+from tests.unit.pci import builders
 
 
-def conf(*aliases, path='nova.conf', device_spec=(), deprecated=(),
-         report_in_placement=False):
-    return novaconf.NovaConf(
-        path=path, alias=[json.dumps(a) for a in aliases],
-        device_spec=list(device_spec),
-        report_in_placement=report_in_placement,
-        deprecated=list(deprecated))
-
-
-def alias(name, vendor_id='10de', product_id='2235', **kw):
-    return dict(name=name, vendor_id=vendor_id, product_id=product_id, **kw)
-
-
-def pool(node, product_id, dev_type, total=1, available=None, used=0,
-         vendor_id='10de', cell='cell1'):
-    available = total - used if available is None else available
-    return pools.DevicePool(cell, node, vendor_id, product_id, dev_type, 0,
-                            total=total, usable=total, available=available,
-                            used=used)
-
-
-def nodes(*names, deleted=()):
-    return {('cell1', i): audit.Node('cell1', i, name, deleted=i in deleted)
-            for i, name in enumerate(names, 1)}
-
-
-def flavor(value, name='gpu'):
-    return audit.Flavor('id-' + name, name, {'pci_passthrough:alias': value})
-
-
-A40_PF_POOL = pool(1, '2235', 'type-PF')
-
-
-class RuleTestCase(testtools.TestCase):
-
-    rule = None
-
-    def findings(self, **kw):
-        kw.setdefault('nodes', nodes('gpu1', 'gpu2'))
-        return type(self).rule(audit.Inventory(**kw))
-
-    def codes(self, **kw):
-        return [f.code for f in self.findings(**kw)]
+conf = builders.conf
+alias = builders.alias
+pool = builders.pool
+nodes = builders.nodes
+flavor = builders.flavor
+A40_PF_POOL = builders.A40_PF_POOL
+RuleTestCase = builders.RuleTestCase
 
 
 class TestAliasNeverMatches(RuleTestCase):
@@ -185,7 +147,7 @@ class TestAliasInvalid(RuleTestCase):
         found = self.findings(confs=[bad], flavors=[
             flavor('gpuA40:1', name='gpu.a40'),
             flavor('other:2', name='gpu.other'),
-            audit.Flavor('id-small', 'm1.small', {})])
+            model.Flavor('id-small', 'm1.small', {})])
         blocked = [f for f in found
                    if f.code == 'FLAVOR_BLOCKED_BY_BAD_ALIAS']
         self.assertEqual(['flavor gpu.a40', 'flavor gpu.other'],
@@ -242,7 +204,7 @@ class TestDeviceSpec(RuleTestCase):
 
     def test_invalid_json_fires(self):
         self.assertEqual(['DEVICE_SPEC_INVALID'], [
-            f.code for f in audit.device_spec_invalid(audit.Inventory(
+            f.code for f in audit.device_spec_invalid(model.Inventory(
                 confs=[conf(device_spec=['{"vendor_id": 10de}'])]))])
 
     def test_whitelist_structure_and_blast_radius(self):
@@ -250,7 +212,7 @@ class TestDeviceSpec(RuleTestCase):
                                 '[{"vendor_id": "10de"}]'])
         bad.device_spec_lines = [('nova.conf', 12), ('nova.conf', 13),
                                  ('nova.conf', 14)]
-        found = audit.device_spec_invalid(audit.Inventory(confs=[bad]))
+        found = audit.device_spec_invalid(model.Inventory(confs=[bad]))
         self.assertEqual(2, len(found))
         self.assertIn('nova.conf:12: device_spec 5 is neither',
                       found[0].message)
@@ -259,11 +221,11 @@ class TestDeviceSpec(RuleTestCase):
         self.assertIn('not tracked', found[1].message)
 
     def test_valid_quiet(self):
-        self.assertEqual([], audit.device_spec_invalid(audit.Inventory(
+        self.assertEqual([], audit.device_spec_invalid(model.Inventory(
             confs=[conf(device_spec=['{"vendor_id": "10de"}'])])))
 
     def pf_vf(self, report, spec):
-        return audit.pf_and_vfs_in_placement(audit.Inventory(
+        return audit.pf_and_vfs_in_placement(model.Inventory(
             confs=[conf(device_spec=[spec], report_in_placement=report)],
             pools=[pool(1, '2235', 'type-PF'),
                    pool(1, '2235', 'type-VF', total=8)]))
@@ -357,7 +319,7 @@ class TestFlavors(RuleTestCase):
                               product_id='a808'))],
             pools=[pool(2, '2206', 'type-PCI'),
                    pool(2, 'a808', 'type-PCI', vendor_id='144d')],
-            flavors=[flavor('gpu:1,nvme:1'), audit.Flavor('x', 'plain', {})]))
+            flavors=[flavor('gpu:1,nvme:1'), model.Flavor('x', 'plain', {})]))
 
     def test_no_flavor_data_quiet(self):
         self.assertEqual([], self.codes(confs=[conf(alias('gpuA40'))],
@@ -367,11 +329,11 @@ class TestFlavors(RuleTestCase):
 class TestRows(RuleTestCase):
 
     def leak(self, deleted, node=1):
-        return audit.Leak('cell1', node, '0000:21:00.0', '10de', '2235',
+        return model.Leak('cell1', node, '0000:21:00.0', '10de', '2235',
                           'allocated', 'uuid-1', deleted)
 
     def test_leak_fires(self):
-        found = audit.leaked_allocations(audit.Inventory(
+        found = audit.leaked_allocations(model.Inventory(
             confs=[], nodes=nodes('gpu1'), leaks=[self.leak(True),
                                                   self.leak(False)]))
         self.assertEqual(['PCI_DEVICE_LEAKED'], [f.code for f in found])
@@ -379,29 +341,27 @@ class TestRows(RuleTestCase):
         self.assertIn('host gpu1', found[0].subject)
 
     def test_no_leak_quiet(self):
-        self.assertEqual([], audit.leaked_allocations(audit.Inventory(
+        self.assertEqual([], audit.leaked_allocations(model.Inventory(
             confs=[], leaks=[])))
 
     def test_deleted_node_fires(self):
-        found = audit.devices_on_deleted_nodes(audit.Inventory(
+        found = audit.devices_on_deleted_nodes(model.Inventory(
             confs=[], pools=[A40_PF_POOL],
             nodes=nodes('gpu1', deleted=(1,))))
         self.assertEqual(['DEVICES_ON_DELETED_NODE'], [f.code for f in found])
 
     def test_live_node_quiet(self):
-        self.assertEqual([], audit.devices_on_deleted_nodes(audit.Inventory(
+        self.assertEqual([], audit.devices_on_deleted_nodes(model.Inventory(
             confs=[], pools=[A40_PF_POOL], nodes=nodes('gpu1'))))
 
 
 class TestRun(testtools.TestCase):
 
-    def test_sorted_by_severity_and_worst(self):
-        findings = audit.run(audit.Inventory(
+    def test_sorted_by_severity(self):
+        findings = audit.run(model.Inventory(
             confs=[conf(alias('gpuA40'), deprecated=[
                 ('pci', 'passthrough_whitelist', '[pci] device_spec')])],
             pools=[A40_PF_POOL], nodes=nodes('gpu1'),
             notes=['a note']))
         self.assertEqual(['error', 'warning', 'info'],
                          [f.severity for f in findings])
-        self.assertEqual('error', audit.worst(findings))
-        self.assertIsNone(audit.worst([]))

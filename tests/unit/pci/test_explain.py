@@ -15,15 +15,17 @@
 """gpu flavor explain: each step of nova's path refuses where nova does."""
 
 import dataclasses
+from unittest import mock
 
 from osc_lib import exceptions
 import testtools
 
 from gpupassthrough_osc.commands import explain as explain_cmd
-from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import alias as pci_alias
 from gpupassthrough_osc.pci import explain
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import scheduler
-from tests.unit.pci import test_audit as t
+from tests.unit.pci import builders as t
 
 FILTERS = list(scheduler.DEFAULT_ENABLED_FILTERS) + [scheduler.PCI_FILTER]
 
@@ -33,7 +35,7 @@ def conf(*aliases):
 
 
 def run(flavor, confs, pools, names=('gpu1', 'gpu2'), **kw):
-    inventory = audit.Inventory(confs=confs, pools=pools,
+    inventory = model.Inventory(confs=confs, pools=pools,
                                 nodes=t.nodes(*names), flavors=[flavor])
     return explain.explain_flavor(inventory, flavor, **kw)
 
@@ -53,6 +55,19 @@ class TestExplainFlavor(testtools.TestCase):
         self.assertIn('"device_type": "type-PF"', row.reason)
         self.assertEqual(1, result.unlisted)     # gpu2 has nothing
         self.assertFalse(result.boots_now)
+
+    def test_aliases_parsed_once(self):
+        # the path rules run on a copy of the inventory: it shares the
+        # parsed [pci] alias lines instead of parsing nova.conf again
+        inventory = model.Inventory(
+            confs=[conf(t.alias('gpuA40', device_type='type-PF'))],
+            pools=[t.A40_PF_POOL], nodes=t.nodes('gpu1'))
+        flavor = t.flavor('gpuA40:1')
+        with mock.patch.object(pci_alias, 'parse_config',
+                               wraps=pci_alias.parse_config) as parse:
+            self.assertTrue(explain.explain_flavor(inventory,
+                                                   flavor).boots_now)
+        self.assertEqual(1, parse.call_count)
 
     def test_fixed_alias_fits_now(self):
         result = run(t.flavor('gpuA40:1'),
@@ -139,7 +154,7 @@ class TestRows(testtools.TestCase):
 
     def test_find_flavor_by_name_or_id_and_ambiguity(self):
         flavors = [t.flavor('a:1', name='x'), t.flavor('a:1', name='y'),
-                   audit.Flavor('id-z', 'x', {})]
+                   model.Flavor('id-z', 'x', {})]
         self.assertEqual('id-y', explain_cmd.find_flavor(flavors, 'y').id)
         self.assertEqual('x', explain_cmd.find_flavor(flavors, 'id-x').name)
         err = self.assertRaises(exceptions.CommandError,

@@ -19,38 +19,15 @@ import json
 import testtools
 
 from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import pools
-from tests.unit.pci import test_audit as ta
+from tests.unit.pci import builders as ta
 
 
-def envelope(name, data, version='1.0'):
-    return {'nova_object.name': name, 'nova_object.namespace': 'nova',
-            'nova_object.version': version, 'nova_object.data': data,
-            'nova_object.changes': sorted(data)}
-
-
-def cell(id, cpus, pcpus=None, memory=65536, pinned=(), socket=None,
-         memory_usage=0, cpu_usage=0, pages=None):
-    pcpus = list(cpus) if pcpus is None else list(pcpus)
-    data = {'id': id, 'cpuset': list(cpus), 'pcpuset': pcpus,
-            'memory': memory, 'memory_usage': memory_usage,
-            'cpu_usage': cpu_usage, 'pinned_cpus': list(pinned),
-            'siblings': [[c] for c in sorted(set(cpus) | set(pcpus))],
-            'mempages': [envelope('NUMAPagesTopology', {
-                'size_kb': size, 'total': total, 'used': used,
-                'reserved': 0}, '1.1')
-                for size, total, used in (pages or [(4, memory * 256, 0)])],
-            'network_metadata': envelope('NetworkMetadata', {
-                'physnets': [], 'tunneled': False}),
-            'socket': socket}
-    return envelope('NUMACell', data, '1.5')
-
-
-def blob(*cells):
-    return json.dumps(envelope('NUMATopology', {'cells': list(cells)},
-                               '1.2'))
-
+envelope = ta.envelope
+cell = ta.cell
+blob = ta.blob
 
 V100S = {'name': 'v100s', 'vendor_id': '10de', 'product_id': '1df6'}
 
@@ -65,7 +42,7 @@ def v100s_pool(node, numa_node, total=1, available=None):
 def flavor(name='v100s.2', alias='v100s:2', vcpus=8, memory_mb=16384,
            **specs):
     specs['pci_passthrough:alias'] = alias
-    return audit.Flavor('id-' + name, name, specs, vcpus, memory_mb)
+    return model.Flavor('id-' + name, name, specs, vcpus, memory_mb)
 
 
 def hw(**kw):
@@ -78,10 +55,10 @@ TWO_NODES = blob(cell(0, range(0, 8), socket=0),
 
 
 def inventory(flavors, node_pools, topology=TWO_NODES, read=True):
-    nodes = {('cell1', 1): audit.Node('cell1', 1, 'compute1',
+    nodes = {('cell1', 1): model.Node('cell1', 1, 'compute1',
                                       numa_topology=topology,
                                       numa_read=read)}
-    return audit.Inventory(confs=[ta.conf(V100S)], pools=node_pools,
+    return model.Inventory(confs=[ta.conf(V100S)], pools=node_pools,
                            nodes=nodes, flavors=flavors)
 
 

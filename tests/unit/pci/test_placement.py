@@ -20,8 +20,9 @@ import json
 import testtools
 
 from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import placement
-from tests.unit.pci import test_audit as t
+from tests.unit.pci import builders as t
 
 V100S = t.pool(1, '1df6', 'type-PCI')
 
@@ -36,7 +37,7 @@ def conf(*aliases, device_spec=None, report=True, pci_in_placement=True):
 
 
 def codes(nova_conf, value='v:1', pools=(V100S,)):
-    inventory = audit.Inventory(confs=[nova_conf], pools=list(pools),
+    inventory = model.Inventory(confs=[nova_conf], pools=list(pools),
                                 nodes=t.nodes('gpu1'),
                                 flavors=[t.flavor(value)])
     return [(f.code, f.subject) for f in
@@ -92,7 +93,7 @@ class TestFlavorsWithoutCandidates(testtools.TestCase):
             t.alias('v', product_id='1df6', traits='CUSTOM_NVLINK,blue'),
             device_spec=[{'vendor_id': '10de', 'product_id': '1df6',
                           'resource_class': 'gpu', 'traits': 'blue'}])
-        inventory = audit.Inventory(confs=[nova_conf], pools=[V100S],
+        inventory = model.Inventory(confs=[nova_conf], pools=[V100S],
                                     nodes=t.nodes('gpu1'),
                                     flavors=[t.flavor('v:1')])
         fix = placement.flavors_without_candidates(inventory)[0].fix
@@ -136,18 +137,18 @@ class TestFlavorsWithoutCandidates(testtools.TestCase):
 
 
 def _view(providers, devices, entries=None):
-    return placement.NodeView('host1', 'host1', 'root', providers, devices,
-                              entries)
+    return model.NodeView('host1', 'host1', 'root', providers, devices,
+                          entries)
 
 
 def _rule_codes(*views):
-    inventory = audit.Inventory(confs=[], providers=list(views))
+    inventory = model.Inventory(confs=[], providers=list(views))
     return [(f.code, f.subject) for f in audit.run(inventory)
             if f.code.startswith('PLACEMENT_')]
 
 
-A40 = placement.Device('0000:21:00.0', '10de', '2235', 'type-PF',
-                       'available')
+A40 = model.Device('0000:21:00.0', '10de', '2235', 'type-PF',
+                   'available')
 
 
 class TestPlacementView(testtools.TestCase):
@@ -155,8 +156,8 @@ class TestPlacementView(testtools.TestCase):
     def test_provider_name(self):
         self.assertEqual('cn1_0000:AF:00.0', placement.provider_name(
             'cn1', dataclasses.replace(A40, address='0000:af:00.0')))
-        vf = placement.Device('0000:af:00.3', '10de', '2236', 'type-VF',
-                              'available', parent_addr='0000:af:00.0')
+        vf = model.Device('0000:af:00.3', '10de', '2236', 'type-VF',
+                          'available', parent_addr='0000:af:00.0')
         self.assertEqual('cn1_0000:AF:00.0',
                          placement.provider_name('cn1', vf))
 
@@ -164,19 +165,19 @@ class TestPlacementView(testtools.TestCase):
         self.assertEqual([], _rule_codes())
 
     def test_export_without_traits_or_usages_skips_those_checks(self):
-        rp = placement.Provider('u', 'host1_0000:21:00.0', 'root', 'root',
-                                {'CUSTOM_PCI_10DE_2235': {'total': 1}})
+        rp = model.Provider('u', 'host1_0000:21:00.0', 'root', 'root',
+                            {'CUSTOM_PCI_10DE_2235': {'total': 1}})
         self.assertEqual([], _rule_codes(_view([rp], [
             dataclasses.replace(A40, status='allocated')])))
 
     def test_root_named_like_a_device_is_not_its_provider(self):
-        root = placement.Provider('root', 'host1_0000:21:00.0')
+        root = model.Provider('root', 'host1_0000:21:00.0')
         self.assertEqual([('PLACEMENT_DEVICE_NO_PROVIDER', 'host1')],
                          _rule_codes(_view([root], [A40])))
 
     def test_message_names_host_devices_and_reason(self):
-        root = placement.Provider('root', 'host1', traits=frozenset())
-        finding, = placement.devices_without_provider(audit.Inventory(
+        root = model.Provider('root', 'host1', traits=frozenset())
+        finding, = placement.devices_without_provider(model.Inventory(
             confs=[], providers=[_view([root], [A40])]))
         self.assertIn('host1_0000:21:00.0', finding.message)
         self.assertIn('0000:21:00.0 (10de:2235 type-PF)', finding.message)
@@ -187,15 +188,15 @@ class TestHealFix(testtools.TestCase):
     """What PLACEMENT_DEVICE_NOT_ALLOCATED says heals it."""
 
     def _fix(self, allocations):
-        rp = placement.Provider('rp', 'host1_0000:21:00.0', 'root', 'root',
-                                {'CUSTOM_PCI_10DE_2235': {'total': 1}},
-                                usages={'CUSTOM_PCI_10DE_2235': 0})
-        root = placement.Provider('root', 'host1')
+        rp = model.Provider('rp', 'host1_0000:21:00.0', 'root', 'root',
+                            {'CUSTOM_PCI_10DE_2235': {'total': 1}},
+                            usages={'CUSTOM_PCI_10DE_2235': 0})
+        root = model.Provider('root', 'host1')
         view = _view([root, rp], [dataclasses.replace(
             A40, status='allocated', instance_uuid='i-1')])
         self.assertEqual(['i-1'], placement.unallocated_holders(view))
         view.allocations = allocations
-        finding, = placement.usage_mismatches(audit.Inventory(
+        finding, = placement.usage_mismatches(model.Inventory(
             confs=[], providers=[view]))
         return finding.fix
 

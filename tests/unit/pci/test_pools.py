@@ -88,25 +88,3 @@ class TestSupports(testtools.TestCase):
         host = [pool('2204', 'type-PCI', 1)]
         pools.supports(host, [(1, [{'product_id': '2204'}])])
         self.assertEqual(1, host[0]['count'])
-
-
-class TestCatalog(testtools.TestCase):
-
-    def test_catalog_then_pci_ids(self):
-        import os
-
-        import fixtures
-
-        from gpupassthrough_osc.pci import catalog
-
-        root = self.useFixture(fixtures.TempDir()).path
-        os.makedirs(os.path.join(root, 'usr/share/misc'))
-        with open(os.path.join(root, 'usr/share/misc/pci.ids'), 'w') as f:
-            f.write('# pci.ids\n144d  Samsung Electronics Co Ltd\n'
-                    '\ta808  NVMe SSD Controller SM981/PM981/PM983\n'
-                    '\t\t144d a801  SSD 970 EVO\nC 00  Unclassified\n')
-        self.assertEqual('A40', catalog.model_name('10de', '2235', root))
-        self.assertEqual('NVMe SSD Controller SM981/PM981/PM983',
-                         catalog.model_name('144D', 'A808', root))
-        self.assertIsNone(catalog.model_name('1234', '5678', root))
-        self.assertEqual('gpuA40', catalog.alias_name('10de', '2235'))

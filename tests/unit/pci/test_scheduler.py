@@ -19,8 +19,9 @@ import dataclasses
 import testtools
 
 from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import scheduler
-from tests.unit.pci import test_audit as base
+from tests.unit.pci import builders as base
 
 A40 = base.alias('gpuA40', device_type='type-PF')
 DEFAULT_LINE = ('[filter_scheduler] enabled_filters = ComputeFilter,'
@@ -43,13 +44,13 @@ def with_pci_filter(**options):
 
 
 def numa_flavor(name='pinned', **specs):
-    return audit.Flavor('id-' + name, name,
+    return model.Flavor('id-' + name, name,
                         specs or {'hw:cpu_policy': 'dedicated'})
 
 
 def findings(rule, **kw):
     kw.setdefault('nodes', base.nodes('gpu1', 'gpu2'))
-    return rule(audit.Inventory(**kw))
+    return rule(model.Inventory(**kw))
 
 
 def by_code(found):
@@ -221,7 +222,7 @@ class TestPciNotScheduled(testtools.TestCase):
     def test_no_pci_flavor_quiet(self):
         self.assertEqual([], self.run_rule(
             pools=[base.A40_PF_POOL],
-            flavors=[audit.Flavor('x', 'plain', {})]))
+            flavors=[model.Flavor('x', 'plain', {})]))
 
 
 class TestNumaNotFiltered(testtools.TestCase):
@@ -306,7 +307,7 @@ class TestAssumptionNote(testtools.TestCase):
                                       flavors=[base.flavor('gpuA40:1')]))
 
     def test_registered_in_the_audit(self):
-        codes = {f.code for f in audit.run(audit.Inventory(
+        codes = {f.code for f in audit.run(model.Inventory(
             confs=[base.conf(A40)], pools=[base.A40_PF_POOL],
             nodes=base.nodes('gpu1', 'gpu2'),
             flavors=[base.flavor('gpuA40:1'), numa_flavor()]))}
