@@ -23,6 +23,7 @@ from gpupassthrough_osc.pci import alias as pci_alias
 from gpupassthrough_osc.pci import catalog
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import confwriter
+from gpupassthrough_osc.sources import novaconf
 
 
 class ListAlias(command.Lister):
@@ -42,7 +43,7 @@ class ListAlias(command.Lister):
 
     @common.maps_errors
     def take_action(self, parsed_args):
-        confs = common.load_nova_confs(parsed_args.nova_conf)
+        confs = novaconf.load_all(parsed_args.nova_conf)
         if not confs:
             raise exceptions.CommandError(
                 'no nova.conf to read: give --nova-conf PATH')
@@ -153,7 +154,7 @@ class CreateAlias(command.Lister):
         return {parsed_args.name: [(vendor_id, product_id, dev_type)]}
 
     def _pools(self, parsed_args):
-        pools, _nodes, _leaks = inventory.Sources(
+        pools, _nodes, _leaks = inventory.sources(
             self.app, parsed_args).device_data(with_leaks=False)
         if pools is None:
             raise exceptions.CommandError(

@@ -16,7 +16,6 @@
 
 import contextlib
 import functools
-import logging
 import types
 
 from osc_lib import exceptions
@@ -77,19 +76,6 @@ def add_nova_conf_option(parser, what='to read [pci] options from'):
               f'controller\'s and the computes\' copies; a nova.conf.d '
               f'directory beside the file is read too). Default: '
               f'{novaconf.DEFAULT_PATH} when it is readable.'))
-
-
-def load_nova_confs(paths):
-    """The parsed nova.conf files; raises NovaConfError."""
-    # oslo.config logs its own warning for deprecated option names; we
-    # report those as findings instead of as log noise.
-    logging.getLogger('oslo_config.cfg').setLevel(logging.ERROR)
-    try:
-        return novaconf.load_all(novaconf.default_paths(paths))
-    except novaconf.NovaConfError as exc:
-        # oslo.config quotes a line it cannot parse, a [database]
-        # connection too; --debug prints the chain, so it ends here
-        raise novaconf.NovaConfError(dburl.mask(exc)) from None
 
 
 class ApiTimeout:

@@ -24,6 +24,7 @@ from gpupassthrough_osc.pci import audit
 from gpupassthrough_osc.pci import catalog
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.sources import devicefilter
 
 
 class AuditDevice(common.ApiTimeout, common.FailOn, command.Lister):
@@ -46,24 +47,12 @@ class AuditDevice(common.ApiTimeout, common.FailOn, command.Lister):
 
     @common.maps_errors
     def take_action(self, parsed_args):
-        sources = inventory.Sources(self.app, parsed_args)
+        sources = inventory.sources(self.app, parsed_args)
         findings = audit.run(sources.inventory(placement=True))
         self.fail_if(parsed_args, (f.severity for f in findings))
         columns = ('Severity', 'Code', 'Subject', 'Message', 'Fix')
         return columns, [(f.severity, f.code, f.subject, f.message, f.fix)
                          for f in findings]
-
-
-def _filters(parsed_args):
-    filters = {}
-    for option, column in (('host', 'host'), ('status', 'status'),
-                           ('vendor_id', 'vendor_id'),
-                           ('product_id', 'product_id'),
-                           ('dev_type', 'dev_type'), ('cell', 'cell')):
-        value = getattr(parsed_args, option)
-        if value:
-            filters[column] = value
-    return filters
 
 
 class ListDevice(command.Lister):
@@ -106,14 +95,15 @@ class ListDevice(command.Lister):
             raise exceptions.CommandError(
                 '--status does not apply to --summary, which counts every '
                 'status (Free, Used): drop one of them')
-        sources = inventory.Sources(self.app, parsed_args)
-        filters = _filters(parsed_args)
+        sources = inventory.sources(self.app, parsed_args)
+        device_filter = devicefilter.DeviceFilter.from_options(parsed_args)
         if parsed_args.summary:
-            return self._summary(sources, filters)
+            return self._summary(sources, device_filter)
         columns = ('Cell', 'Host', 'Address', 'Vendor ID', 'Product ID',
                    'Model', 'Dev Type', 'Status', 'NUMA Node',
                    'Instance UUID', 'Parent Address', 'Compute Node ID')
-        return columns, (self._row(d) for d in sources.devices(filters))
+        return columns, (self._row(d)
+                         for d in sources.devices(device_filter))
 
     @staticmethod
     def _row(dev):
@@ -126,14 +116,14 @@ class ListDevice(command.Lister):
                 int(dev['compute_node_id']))
 
     @staticmethod
-    def _summary(sources, filters):
+    def _summary(sources, device_filter):
         pools, nodes, _leaks = sources.device_data(with_leaks=False)
         data = model.Inventory(confs=[], pools=pools or [], nodes=nodes)
         totals = {}
         for pool in pools or []:
             node = nodes.get(pool.node_key)
-            if not _pool_selected(pool, node.host if node else None,
-                                  filters):
+            if not device_filter.selects_pool(
+                    pool, node.host if node else None):
                 continue
             host = data.host(*pool.node_key)
             key = (host, pool.vendor_id, pool.product_id)
@@ -149,11 +139,3 @@ class ListDevice(command.Lister):
                 for (host, v, p), (total, free, used, types)
                 in sorted(totals.items(), key=lambda kv: str(kv[0]))]
         return columns, rows
-
-
-def _pool_selected(pool: pci_pools.DevicePool, host, filters):
-    checks = {'host': host, 'vendor_id': pool.vendor_id,
-              'product_id': pool.product_id, 'dev_type': pool.dev_type,
-              'cell': pool.cell}
-    return all(str(checks[k]).lower() == str(v).lower()
-               for k, v in filters.items())

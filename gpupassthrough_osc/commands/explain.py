@@ -27,8 +27,6 @@ from gpupassthrough_osc.commands import inventory
 from gpupassthrough_osc.pci import explain
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import scheduler
-from gpupassthrough_osc.sources import compute as compute_api
-from gpupassthrough_osc.sources import servers
 
 COLUMNS = ('Cell', 'Host', 'Matching', 'Free', 'Verdict', 'Step', 'Reason')
 TOTAL = '(all hosts)'
@@ -107,7 +105,7 @@ class ExplainFlavor(common.FailOn, command.Lister):
 
     @common.maps_errors
     def take_action(self, parsed_args):
-        sources = inventory.Sources(self.app, parsed_args)
+        sources = inventory.sources(self.app, parsed_args)
         data = sources.inventory()
         flavor = find_flavor(data.flavors, parsed_args.flavor)
         result = explain.explain_flavor(data, flavor, parsed_args.host,
@@ -150,33 +148,6 @@ def _last_line(details):
     return lines[-1] if lines else None
 
 
-def _find_server(sources, parsed_args):
-    if parsed_args.server_show:
-        server = servers.server_from_show_json(parsed_args.server_show)
-        if parsed_args.server not in (server.uuid, server.name):
-            raise exceptions.CommandError(
-                f'{parsed_args.server_show} shows server {server.name} '
-                f'({server.uuid}), not {parsed_args.server!r}')
-        return server
-    cells = sources.cells()
-    if cells:
-        return servers.find_server(cells, sources.api_url,
-                                   parsed_args.server)
-    if sources.cloud_configured():
-        # no database: the compute API gives the state, the fault and the
-        # flavor, but neither the devices nor the stored request
-        app = sources.app
-        body = compute_api.server_show(
-            app.options, app.client_manager.get_configuration(),
-            parsed_args.server)
-        return servers.server_from_show(body, 'compute API')
-    raise exceptions.CommandError(
-        'no nova database or cloud to find the server in: give '
-        f'--db-connection/--api-db-connection (or ${inventory.DB_ENV}), '
-        'cloud credentials (--os-cloud), or --server-show FILE '
-        '(`openstack server show SERVER -f json` output)')
-
-
 class ExplainServer(command.ShowOne):
     """Say why a server did not boot, host by host, and which cause it was.
 
@@ -207,8 +178,9 @@ class ExplainServer(command.ShowOne):
 
     @common.maps_errors
     def take_action(self, parsed_args):
-        sources = inventory.Sources(self.app, parsed_args)
-        server = _find_server(sources, parsed_args)
+        sources = inventory.sources(self.app, parsed_args)
+        server = sources.server(parsed_args.server,
+                                parsed_args.server_show)
         spec = server.request_spec
         notes = list(server.notes)
         hosts, cause = None, None

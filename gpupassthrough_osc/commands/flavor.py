@@ -25,6 +25,7 @@ from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.pci import alias as pci_alias
 from gpupassthrough_osc.pci import request as pci_request
 from gpupassthrough_osc.sources import compute as compute_api
+from gpupassthrough_osc.sources import novaconf
 
 LOG = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def check_aliases_defined(value, parsed_args):
     """
     if parsed_args.no_alias_check:
         return
-    confs = common.load_nova_confs(parsed_args.nova_conf)
+    confs = novaconf.load_all(parsed_args.nova_conf)
     if not confs:
         LOG.info('no readable nova.conf: aliases not checked')
         return

@@ -19,6 +19,7 @@ the machine under ``--root`` (``/`` by default).
 """
 
 import os
+import re
 
 from osc_lib.command import command
 from osc_lib import exceptions
@@ -29,6 +30,9 @@ from gpupassthrough_osc.host import config
 from gpupassthrough_osc.host import sysfs
 from gpupassthrough_osc.pci import catalog
 from gpupassthrough_osc.sources import confwriter
+
+# domain:bus:slot.function, as libvirt's <address> attributes take it
+PCI_ADDRESS = re.compile(r'[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-9a-f]')
 
 
 def _add_root(parser):
@@ -239,14 +243,7 @@ class HostdevXml(command.Command):
         address = parsed_args.address.lower()
         if address.count(':') == 1:
             address = '0000:' + address
-        try:
-            domain, bus, rest = address.split(':')
-            slot, function = rest.split('.')
-            int(domain, 16), int(bus, 16), int(slot, 16), int(function, 16)
-            if (len(domain), len(bus), len(slot), len(function)) != \
-                    (4, 2, 2, 1):
-                raise ValueError
-        except ValueError:
+        if not PCI_ADDRESS.fullmatch(address):
             raise exceptions.CommandError(
                 f'{parsed_args.address}: not a PCI address like '
                 f'0000:21:00.0')

@@ -22,6 +22,7 @@ their own client-side check for clouds older than 2.86.
 """
 
 import contextlib
+import typing
 
 from gpupassthrough_osc import exceptions
 
@@ -29,7 +30,7 @@ from gpupassthrough_osc import exceptions
 EXTRA_SPEC_VALIDATION_MICROVERSION = (2, 86)
 
 
-def max_microversion(compute):
+def max_microversion(compute: typing.Any) -> str | None:
     """The highest compute microversion the endpoint offers, or None."""
     data = compute.get_endpoint_data()
     version = getattr(data, 'max_microversion', None) if data else None
@@ -38,14 +39,16 @@ def max_microversion(compute):
     return '%d.%d' % tuple(version[:2])
 
 
-def nova_validates_extra_specs(microversion):
+def nova_validates_extra_specs(microversion: str | None) -> bool:
     if not microversion:
         return False
     major, minor = (int(x) for x in microversion.split('.'))
     return (major, minor) >= EXTRA_SPEC_VALIDATION_MICROVERSION
 
 
-def set_extra_specs(compute, flavor_id, specs, microversion):
+def set_extra_specs(compute: typing.Any, flavor_id: str,
+                    specs: dict[str, str],
+                    microversion: str | None) -> dict[str, str]:
     """POST extra specs; at >= 2.86 nova validates them and may refuse."""
     from openstack import exceptions
 
@@ -57,11 +60,11 @@ def set_extra_specs(compute, flavor_id, specs, microversion):
     return response.json().get('extra_specs', specs)
 
 
-def find_flavor(compute, name_or_id):
+def find_flavor(compute: typing.Any, name_or_id: str) -> typing.Any:
     return compute.find_flavor(name_or_id, ignore_missing=False)
 
 
-def flavors_with_specs(compute):
+def flavors_with_specs(compute: typing.Any) -> typing.Iterable[typing.Any]:
     """Every flavor, with its extra specs (included from 2.61 on)."""
     return compute.flavors(details=True, is_public=None)
 
@@ -74,7 +77,8 @@ class ComputeApiError(exceptions.SourceError):
     """The compute API could not be reached or answered with an error."""
 
 
-def connect(options, config):
+def connect(options: typing.Any,
+            config: dict[str, typing.Any]) -> typing.Any:
     """An authenticated connection, for a command that runs without auth.
 
     The audit declares ``auth_required = False`` (nova's API database
@@ -106,7 +110,7 @@ def connect(options, config):
     return openstack.connection.Connection(config=region)
 
 
-def _compute(connection):
+def _compute(connection: typing.Any) -> typing.Any:
     """The connection's compute proxy, or a one-line ComputeApiError.
 
     openstacksdk hands out a generic proxy when the cloud's config gives
@@ -124,7 +128,7 @@ def _compute(connection):
 
 
 @contextlib.contextmanager
-def _api_errors():
+def _api_errors() -> typing.Iterator[None]:
     """The cloud's failures as ComputeAuthError or ComputeApiError."""
     from keystoneauth1 import exceptions as ksa_exceptions
     from openstack import exceptions as sdk_exceptions
@@ -147,7 +151,8 @@ def _api_errors():
         raise ComputeApiError(f'compute API: {exc}') from exc
 
 
-def read_flavors(options, config):
+def read_flavors(options: typing.Any,
+                 config: dict[str, typing.Any]) -> list[typing.Any]:
     """Every flavor with its extra specs, through :func:`connect`.
 
     Raises ComputeAuthError when authentication fails, ComputeApiError
@@ -161,7 +166,8 @@ def read_flavors(options, config):
 SERVER_SHOW_MICROVERSION = '2.47'
 
 
-def server_show(options, config, ref: str) -> dict:
+def server_show(options: typing.Any, config: dict[str, typing.Any],
+                ref: str) -> dict[str, typing.Any]:
     """A server's body as the compute API returns it (name or ID).
 
     The same fields ``openstack server show -f json`` prints: status,

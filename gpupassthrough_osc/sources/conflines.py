@@ -26,6 +26,9 @@ import collections
 
 # (file, line number), or None where a value's line is not found
 Location = tuple[str, int] | None
+Key = tuple[str | None, str]          # (section, option)
+# {(section, option): [(file, line, value), ...]}
+Found = dict[Key, list[tuple[str, int, str]]]
 
 # nova's names and the old ones it still reads (nova/conf/pci.py)
 ALIAS_KEYS = frozenset({('pci', 'alias'), ('DEFAULT', 'pci_alias')})
@@ -60,13 +63,13 @@ def read(files: list[str]) -> dict[str, list[str]]:
     return texts
 
 
-def scan(files: list[str], keys: frozenset,
-         texts: dict[str, list[str]] | None = None) -> dict:
+def scan(files: list[str], keys: frozenset[Key],
+         texts: dict[str, list[str]] | None = None) -> Found:
     """``{(section, option): [(file, line, value), ...]}`` in file order.
 
     ``texts``: the files' lines when the caller has read them already.
     """
-    found = collections.defaultdict(list)
+    found: Found = collections.defaultdict(list)
     texts = read(files) if texts is None else texts
     for filename in files:
         lines = texts[filename]
@@ -93,18 +96,20 @@ def scan(files: list[str], keys: frozenset,
     return found
 
 
-def locate(values: list[str], found: dict) -> list[Location]:
+def locate(values: list[str], found: Found) -> list[Location]:
     """The location of each of ``values``, matched by value in order."""
-    queues = collections.defaultdict(collections.deque)
+    queues: dict[str, collections.deque[tuple[str, int]]] = \
+        collections.defaultdict(collections.deque)
     for entries in found.values():
         for filename, number, value in entries:
             queues[value].append((filename, number))
     return [queues[v].popleft() if queues.get(v) else None for v in values]
 
 
-def locations(files: list[str], alias: list[str], device_spec: list[str],
+def locations(files: list[str], alias: list[str],
+              device_spec: list[str],
               texts: dict[str, list[str]] | None = None
-              ) -> tuple[list, list]:
+              ) -> tuple[list[Location], list[Location]]:
     """(alias locations, device_spec locations) in one pass per file."""
     found = scan(files, ALIAS_KEYS | DEVICE_SPEC_KEYS, texts)
     return (locate(alias, {k: v for k, v in found.items()

@@ -38,6 +38,7 @@ import shutil
 import signal
 import tempfile
 from typing import Callable
+from typing import Iterator
 
 from gpupassthrough_osc import exceptions
 
@@ -52,7 +53,7 @@ class ConfWriteError(exceptions.SourceError):
     pass
 
 
-def _alias_name(value):
+def _alias_name(value: str) -> str | None:
     try:
         data = json.loads(value)
     except ValueError:
@@ -60,14 +61,15 @@ def _alias_name(value):
     return data.get('name') if isinstance(data, dict) else None
 
 
-def _same(value, wanted):
+def _same(value: str, wanted: str) -> bool:
     try:
         return json.loads(value) == json.loads(wanted)
     except ValueError:
         return False
 
 
-def plan(lines, name, values, replace=False):
+def plan(lines: list[str], name: str, values: list[str],
+         replace: bool = False) -> tuple[list[str], bool]:
     """New lines with ``values`` as the alias lines of ``name``.
 
     Returns (new_lines, changed). Raises :class:`ConfWriteError` when a
@@ -76,6 +78,7 @@ def plan(lines, name, values, replace=False):
     section = None
     pci_end = None          # index after the last line of [pci]
     existing = []           # indexes of alias lines of this name
+    current = []            # and their values
     for index, line in enumerate(lines):
         match = _SECTION.match(line)
         if match:
@@ -87,7 +90,7 @@ def plan(lines, name, values, replace=False):
         alias = _ALIAS.match(line)
         if alias and _alias_name(alias.group(1)) == name:
             existing.append(index)
-    current = [_ALIAS.match(lines[i]).group(1) for i in existing]
+            current.append(alias.group(1))
     if len(current) == len(values) and all(
             _same(c, v) for c, v in zip(current, values)):
         return lines, False
@@ -114,7 +117,7 @@ def plan(lines, name, values, replace=False):
 
 
 @contextlib.contextmanager
-def _lock(path):
+def _lock(path: str) -> Iterator[None]:
     """One writer per directory, from the read to the rename.
 
     flock on the directory itself: the file is replaced by a rename, so a
@@ -140,7 +143,7 @@ def _lock(path):
 
 
 @contextlib.contextmanager
-def _signals_held():
+def _signals_held() -> Iterator[None]:
     """SIGINT/SIGTERM/SIGHUP wait until the block is done."""
     old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
     try:
@@ -149,7 +152,7 @@ def _signals_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def _read_lines(path):
+def _read_lines(path: str) -> list[str]:
     try:
         with open(path, encoding='utf-8') as f:
             return f.readlines()
@@ -159,7 +162,10 @@ def _read_lines(path):
         raise ConfWriteError(f'{path}: {exc.strerror}')
 
 
-def write_alias(path, name, values, replace=False, now=None):
+def write_alias(path: str, name: str, values: list[str],
+                replace: bool = False,
+                now: datetime.datetime | None = None
+                ) -> tuple[bool, str | None]:
     """Put the alias lines into ``path``.
 
     Returns (changed, backup): ``changed`` is False when the file already
@@ -180,7 +186,8 @@ def edit_file(path: str, edit: Callable[[str], str],
         return _replace_file(path, edit(''.join(_read_lines(path))), now)
 
 
-def replace_file(path, text, now=None):
+def replace_file(path: str, text: str,
+                 now: datetime.datetime | None = None) -> str | None:
     """Back up ``path`` (if it exists) and replace it atomically.
 
     Returns the backup's path, or None for a new file.
@@ -189,7 +196,8 @@ def replace_file(path, text, now=None):
         return _replace_file(path, text, now)
 
 
-def _replace_file(path, text, now=None):
+def _replace_file(path: str, text: str,
+                  now: datetime.datetime | None = None) -> str | None:
     with _signals_held():
         backup = None
         try:
@@ -210,7 +218,7 @@ def _replace_file(path, text, now=None):
         return backup
 
 
-def _atomic_write(path, text):
+def _atomic_write(path: str, text: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     try:
         st = os.stat(path)

@@ -24,6 +24,7 @@ value to parse as a URL, and it hides too much rather than too little.
 """
 
 import re
+import typing
 import urllib.parse
 
 HIDDEN = '***'
@@ -58,8 +59,8 @@ def password(url: str | None) -> str | None:
     return match.group('pw') if match else None
 
 
-def _secrets(values):
-    found = set()
+def _secrets(values: typing.Iterable[str | None]) -> list[str]:
+    found: set[str] = set()
     for value in values:
         if not isinstance(value, str):
             continue
@@ -72,7 +73,7 @@ def _secrets(values):
     return sorted((s for s in found if s), key=len, reverse=True)
 
 
-def _key_value_secrets(value):
+def _key_value_secrets(value: str) -> list[str | None]:
     return [m.group(0)[len(m.group('key')) + len(m.group('q')):]
             for m in _KEY_VALUE.finditer(value)]
 

@@ -26,10 +26,12 @@ Column names are matched case-insensitively with blanks as underscores, so
 "Vendor ID" and vendor_id are the same column.
 """
 
+import collections.abc
 import itertools
 import json
 import os
 import re
+import typing
 
 from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import model
@@ -44,15 +46,20 @@ DEVICE_REQUIRED = ('compute_node_id', 'vendor_id', 'product_id', 'dev_type',
                    'status')
 
 
+# one row of an export: normalised column name -> value
+Row = dict[str, typing.Any]
+Rows = collections.abc.Iterator[Row]
+
+
 class ExportError(exceptions.SourceError):
     """An export file that cannot be read; the message names file and line."""
 
 
-def _key(name):
+def _key(name: str) -> str:
     return name.strip().lower().replace(' ', '_').replace('-', '_')
 
 
-def _null(value):
+def _null(value: object) -> str | None:
     if value is None:
         return None
     value = str(value)
@@ -76,7 +83,7 @@ _SNIFF_LINES = 50
 _JSON_CHUNK = 1 << 16
 
 
-def iter_rows(path):
+def iter_rows(path: str) -> Rows:
     """Rows as dicts with normalised keys, one at a time.
 
     The file is read as it is consumed, never held whole: a million-row
@@ -96,12 +103,12 @@ def iter_rows(path):
             raise ExportError(f'{path}: {exc.strerror}')
 
 
-def read_rows(path):
+def read_rows(path: str) -> list[Row]:
     """Every row of an export (see iter_rows), as a list."""
     return list(iter_rows(path))
 
 
-def _rows(path, f):
+def _rows(path: str, f: typing.TextIO) -> Rows:
     head = list(itertools.islice(f, _SNIFF_LINES))
     while head and not ''.join(head).strip():
         # only blank lines so far: the first that is not decides
@@ -120,7 +127,7 @@ def _rows(path, f):
     return _tsv_rows(path, lines)
 
 
-def _json_rows(path, text, f):
+def _json_rows(path: str, text: str, f: typing.TextIO) -> Rows:
     """Objects of a JSON list, decoded one at a time.
 
     A lone object is a list of one. json.JSONDecoder.raw_decode reads one
@@ -155,7 +162,7 @@ def _json_rows(path, text, f):
             buf.next_char()
         try:
             value = buf.decode()
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise ExportError(f'{path}: not valid JSON: {exc.msg} '
                               f'(object {index + 1})')
         if not isinstance(value, dict):
@@ -167,16 +174,16 @@ def _json_rows(path, text, f):
 class _JsonBuffer:
     """The unread part of a JSON file: a window, topped up in chunks."""
 
-    def __init__(self, f, text):
+    def __init__(self, f: typing.TextIO, text: str) -> None:
         self.f, self.text, self.pos = f, text, 0
         self.decoder = json.JSONDecoder()
 
-    def _more(self):
+    def _more(self) -> bool:
         chunk = self.f.read(_JSON_CHUNK)
         self.text, self.pos = self.text[self.pos:] + chunk, 0
         return bool(chunk)
 
-    def next_char(self):
+    def next_char(self) -> str:
         """The next character that is not blank ('' at the end)."""
         while True:
             while self.pos < len(self.text) and \
@@ -187,7 +194,7 @@ class _JsonBuffer:
             if not self._more():
                 return ''
 
-    def decode(self):
+    def decode(self) -> typing.Any:
         """The value at pos; reads more while it is cut off."""
         while True:
             try:
@@ -198,12 +205,12 @@ class _JsonBuffer:
                 if not self._more():
                     raise
 
-    def rest(self):
+    def rest(self) -> str:
         return self.text[self.pos + 1:] + self.f.read()
 
 
-def _vertical_rows(path, lines):
-    row = None
+def _vertical_rows(path: str, lines: collections.abc.Iterator[str]) -> Rows:
+    row: Row | None = None
     for number, line in enumerate(lines, 1):
         stripped = line.strip()
         if _ROW_MARK.match(stripped):
@@ -226,7 +233,7 @@ def _vertical_rows(path, lines):
         yield row
 
 
-def _tsv_rows(path, lines):
+def _tsv_rows(path: str, lines: collections.abc.Iterator[str]) -> Rows:
     # numbered among the lines that are not blank, as before streaming
     lines = (line for line in lines if line.strip())
     header = [_key(h) for h in next(lines).split('\t')]
@@ -241,7 +248,7 @@ def _tsv_rows(path, lines):
         yield {k: _null(v) for k, v in zip(header, values)}
 
 
-def _check_device(path, index, row):
+def _check_device(path: str, index: int, row: Row) -> None:
     missing = [c for c in DEVICE_REQUIRED if row.get(c) in (None, '')]
     if missing:
         raise ExportError(f'{path}: row {index} lacks {", ".join(missing)}')
@@ -258,7 +265,7 @@ def _check_device(path, index, row):
                           f'and numa_node must be whole numbers')
 
 
-def iter_devices(path):
+def iter_devices(path: str) -> Rows:
     """Live device rows (``deleted = 0``) of a pci_devices export."""
     for index, row in enumerate(iter_rows(path), 1):
         _check_device(path, index, row)
@@ -266,7 +273,7 @@ def iter_devices(path):
             yield row
 
 
-def read_devices(path):
+def read_devices(path: str) -> list[Row]:
     return list(iter_devices(path))
 
 
@@ -278,10 +285,10 @@ class DeviceExports:
     cell is its file's name.
     """
 
-    def __init__(self, paths):
+    def __init__(self, paths: collections.abc.Iterable[str]) -> None:
         self.paths = list(paths)
 
-    def __iter__(self):
+    def __iter__(self) -> Rows:
         for path in self.paths:
             cell = os.path.basename(path) if len(self.paths) > 1 else ''
             for dev in iter_devices(path):
@@ -289,7 +296,8 @@ class DeviceExports:
                 yield dev
 
 
-def read_nodes(path, cell=''):
+def read_nodes(path: str,
+               cell: str = '') -> dict[tuple[str, int], model.Node]:
     """compute_nodes export -> {(cell, id): Node}."""
     nodes = {}
     for index, row in enumerate(read_rows(path), 1):
@@ -311,14 +319,15 @@ def read_nodes(path, cell=''):
     return nodes
 
 
-def nodes_from_devices(devices):
+def nodes_from_devices(devices: collections.abc.Iterable[Row]
+                       ) -> dict[tuple[str, int], model.Node]:
     """Host names carried by our own ``device list -f json`` export."""
     return {(d.get('cell') or '', int(d['compute_node_id'])): model.Node(
         d.get('cell') or '', int(d['compute_node_id']), d['host'])
         for d in devices if d.get('host')}
 
 
-def read_flavors(path):
+def read_flavors(path: str) -> list[model.Flavor]:
     """``openstack flavor list --long -f json`` (or show) -> [Flavor]."""
     flavors = []
     for index, row in enumerate(read_rows(path), 1):
@@ -338,7 +347,7 @@ def read_flavors(path):
     return flavors
 
 
-def _whole(path, index, row, key):
+def _whole(path: str, index: int, row: Row, key: str) -> int | None:
     """A whole number column, or None when the export lacks it."""
     if row.get(key) in (None, ''):
         return None
@@ -349,7 +358,8 @@ def _whole(path, index, row, key):
                           f'number: {row[key]!r}')
 
 
-def _parse_properties(path, index, text):
+def _parse_properties(path: str, index: int,
+                      text: str) -> dict[str, str]:
     """OSC's table form: ``k1='v1', k2='v2'``."""
     specs = {}
     for match in re.finditer(r"([^\s=,]+)='([^']*)'", text):

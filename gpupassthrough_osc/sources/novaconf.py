@@ -20,12 +20,16 @@ nova/conf/database.py), so repeated ``alias =`` keys, ``nova.conf.d``
 directories and the old spellings behave as they do in nova.
 """
 
+import collections.abc
 import dataclasses
+import logging
 import os
+import typing
 
 from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import conflines
+from gpupassthrough_osc.sources import dburl
 
 DEFAULT_PATH = '/etc/nova/nova.conf'
 
@@ -46,8 +50,8 @@ class NovaConf:
     """The options of one nova.conf (plus its .d directory) we look at."""
 
     path: str
-    alias: list
-    device_spec: list
+    alias: list[str]
+    device_spec: list[str]
     report_in_placement: bool = False
     pci_in_placement: bool = False
     # repr=False: a repr must never carry a password (sources/dburl.py)
@@ -56,21 +60,24 @@ class NovaConf:
     api_database_connection: str | None = dataclasses.field(
         default=None, repr=False)
     # (section, old option, new name) for options set under an old name.
-    deprecated: list = dataclasses.field(default_factory=list)
-    enabled_filters: list = dataclasses.field(
+    deprecated: list[tuple[str, str, str]] = dataclasses.field(
+        default_factory=list)
+    enabled_filters: list[str] = dataclasses.field(
         default_factory=lambda: list(scheduler.DEFAULT_ENABLED_FILTERS))
-    available_filters: list = dataclasses.field(
+    available_filters: list[str] = dataclasses.field(
         default_factory=lambda: list(scheduler.DEFAULT_AVAILABLE_FILTERS))
     max_attempts: int = scheduler.DEFAULT_MAX_ATTEMPTS
     # What this file sets that only a controller needs, e.g.
     # '[filter_scheduler] enabled_filters' (see pci.scheduler).
-    controller_markers: list = dataclasses.field(default_factory=list)
+    controller_markers: list[str] = dataclasses.field(default_factory=list)
     # (file, line) of each alias / device_spec value; None where unknown
-    alias_lines: list = dataclasses.field(default_factory=list)
-    device_spec_lines: list = dataclasses.field(default_factory=list)
+    alias_lines: list[conflines.Location] = dataclasses.field(
+        default_factory=list)
+    device_spec_lines: list[conflines.Location] = dataclasses.field(
+        default_factory=list)
 
 
-def _register(conf):
+def _register(conf: typing.Any) -> None:
     from oslo_config import cfg
 
     conf.register_opts([
@@ -100,7 +107,7 @@ def _register(conf):
             [cfg.StrOpt('connection', secret=True)], group=group)
 
 
-def _config_files(path):
+def _config_files(path: str) -> list[str]:
     """nova.conf, then the ``*.conf`` files of ``nova.conf.d`` beside it.
 
     Nova's packaging passes that directory as ``--config-dir``; its files
@@ -115,7 +122,7 @@ def _config_files(path):
     return files
 
 
-def _set_options(texts):
+def _set_options(texts: dict[str, list[str]]) -> set[tuple[str, str]]:
     """{(section, option)} written in the files, whatever their values.
 
     oslo.config's own parser, so sections and keys are split exactly as
@@ -125,9 +132,9 @@ def _set_options(texts):
     from oslo_config import cfg
     from oslo_config import iniparser
 
-    found = set()
+    found: set[tuple[str, str]] = set()
     for filename, lines in texts.items():
-        sections = {}
+        sections: dict[str, dict[str, typing.Any]] = {}
         iniparser.BaseParser.parse(cfg.ConfigParser(filename, sections),
                                    lines)
         found.update((section, option)
@@ -136,20 +143,21 @@ def _set_options(texts):
     return found
 
 
-def _deprecated_in(written):
+def _deprecated_in(written: set[tuple[str, str]]
+                   ) -> list[tuple[str, str, str]]:
     return [(section, option, new)
             for (section, option), new in DEPRECATED_NAMES.items()
             if (section, option) in written]
 
 
-def _controller_markers(written):
+def _controller_markers(written: set[tuple[str, str]]) -> list[str]:
     """Options only a controller's nova.conf sets (see pci.scheduler)."""
     return sorted(f'[{section}] {option}' for section, option in written
                   if section in ('filter_scheduler', 'scheduler') or
                   (section, option) == ('api_database', 'connection'))
 
 
-def load(path):
+def load(path: str) -> NovaConf:
     """Read one nova.conf. Raises :class:`NovaConfError` with one line."""
     from oslo_config import cfg
 
@@ -196,7 +204,7 @@ def load(path):
         conf.reset()
 
 
-def default_paths(paths):
+def default_paths(paths: collections.abc.Sequence[str]) -> list[str]:
     """The ``--nova-conf`` list, or nova's default file when readable."""
     if paths:
         return list(paths)
@@ -205,5 +213,17 @@ def default_paths(paths):
     return []
 
 
-def load_all(paths):
-    return [load(path) for path in paths]
+def load_all(paths: collections.abc.Sequence[str]) -> list[NovaConf]:
+    """The parsed nova.conf files (``--nova-conf``, else nova's default).
+
+    Raises :class:`NovaConfError` with one line and no password.
+    """
+    # oslo.config logs its own warning for deprecated option names; we
+    # report those as findings instead of as log noise.
+    logging.getLogger('oslo_config.cfg').setLevel(logging.ERROR)
+    try:
+        return [load(path) for path in default_paths(paths)]
+    except NovaConfError as exc:
+        # oslo.config quotes a line it cannot parse, a [database]
+        # connection too; --debug prints the chain, so it ends here
+        raise NovaConfError(dburl.mask(exc)) from None

@@ -21,14 +21,17 @@ decodes each field in pure Python); ``devices`` streams rows with a
 server-side cursor for ``device list``.
 """
 
+import collections.abc
 import concurrent.futures
 import dataclasses
+import typing
 import urllib.parse
 
 from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import dburl
+from gpupassthrough_osc.sources import devicefilter
 
 CELL0_UUID = '00000000-0000-0000-0000-000000000000'
 CONNECT_TIMEOUT = 5
@@ -44,6 +47,16 @@ class DatabaseError(exceptions.SourceError):
 
 # the one printed form of a DB URL (sources/dburl.py)
 mask = dburl.mask
+
+Iterator = collections.abc.Iterator
+Row = tuple[typing.Any, ...]
+# (name, url) of one cell database
+CellUrl = tuple[str, str]
+NodeKey = tuple[str, int]
+# what the audit reads from the cells: pools, nodes by (cell, id), leaks
+CellData = tuple[list[pci_pools.DevicePool], dict[NodeKey, model.Node],
+                 list[model.Leak]]
+NO_FILTER = devicefilter.DeviceFilter()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +75,8 @@ class Timeouts:
     read: float = READ_TIMEOUT
 
 
-def connect_args(url, timeouts=Timeouts()):
+def connect_args(url: str,
+                 timeouts: Timeouts = Timeouts()) -> dict[str, typing.Any]:
     """pymysql.connect() arguments from an SQLAlchemy-style URL.
 
     ``mysql+pymysql://user:pass@host:port/db?charset=utf8&unix_socket=...
@@ -95,7 +109,7 @@ def connect_args(url, timeouts=Timeouts()):
     return args
 
 
-def _split(url):
+def _split(url: str) -> urllib.parse.SplitResult:
     """urlsplit(), or a DatabaseError that shows no password.
 
     urllib refuses unbalanced brackets and some Unicode in the host, and
@@ -110,7 +124,7 @@ def _split(url):
             f'them %-encoded)') from None
 
 
-def _port(parts, url):
+def _port(parts: urllib.parse.SplitResult, url: str) -> int | None:
     try:
         return parts.port
     except ValueError:
@@ -121,7 +135,7 @@ def _port(parts, url):
             f'":" in the password as %2F, %40, %3A)') from None
 
 
-def format_cell_url(template, base_url):
+def format_cell_url(template: str, base_url: str) -> str:
     """Fill a templated cell_mappings URL as nova does.
 
     ``nova-manage cell_v2 create_cell`` may store
@@ -147,7 +161,8 @@ def format_cell_url(template, base_url):
 class Connection:
     """One read-only connection to a nova database."""
 
-    def __init__(self, url, label='', timeouts=Timeouts()):
+    def __init__(self, url: str, label: str = '',
+                 timeouts: Timeouts = Timeouts()) -> None:
         import pymysql
 
         self.url = url
@@ -173,7 +188,7 @@ class Connection:
         # public setter, and its connect() uses it for the handshake.
         self.conn._read_timeout = timeouts.read
 
-    def _reason(self, exc, phase):
+    def _reason(self, exc: BaseException, phase: str) -> str:
         if _timed_out(exc):
             if phase == 'connect':
                 return (f'{self._where} did not answer within '
@@ -183,7 +198,9 @@ class Connection:
                     f'{self.timeouts.read:g} s (read timeout)')
         return mask(_reason(exc), self.url)
 
-    def query(self, sql, args=()):
+    def query(self, sql: str,
+              args: collections.abc.Sequence[typing.Any] = ()
+              ) -> collections.abc.Sequence[Row]:
         try:
             with self.conn.cursor() as cur:
                 cur.execute(sql, args)
@@ -192,7 +209,9 @@ class Connection:
             raise DatabaseError(
                 f'{self.label}: {self._reason(exc, "read")}') from None
 
-    def stream(self, sql, args=()):
+    def stream(self, sql: str,
+               args: collections.abc.Sequence[typing.Any] = ()
+               ) -> Iterator[Row]:
         """Rows one at a time from a server-side cursor.
 
         A server lost mid-stream is a DatabaseError that says how many
@@ -219,13 +238,13 @@ class Connection:
         finally:
             _abandon(cur)
 
-    def columns(self, table):
+    def columns(self, table: str) -> set[str]:
         rows = self.query(
             'SELECT COLUMN_NAME FROM information_schema.COLUMNS '
             'WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s', (table,))
         return {r[0] for r in rows}
 
-    def close(self):
+    def close(self) -> None:
         try:
             self.conn.rollback()
             self.conn.close()
@@ -233,7 +252,7 @@ class Connection:
             pass
 
 
-def _abandon(cursor):
+def _abandon(cursor: typing.Any) -> None:
     """Close a server-side cursor whose connection may be dead.
 
     pymysql drains an unfinished result on close() and again in the
@@ -250,7 +269,7 @@ def _abandon(cursor):
         pass
 
 
-def _timed_out(exc):
+def _timed_out(exc: BaseException | None) -> bool:
     """Whether pymysql gave up because a socket wait timed out."""
     seen = set()
     while exc is not None and id(exc) not in seen:
@@ -262,8 +281,8 @@ def _timed_out(exc):
     return False
 
 
-def _reason(exc):
-    args = getattr(exc, 'args', ())
+def _reason(exc: BaseException) -> str:
+    args: tuple[typing.Any, ...] = getattr(exc, 'args', ())
     if len(args) >= 2:
         return f'({args[0]}) {args[1]}'
     return str(exc) or exc.__class__.__name__
@@ -271,7 +290,8 @@ def _reason(exc):
 
 # --- the API database ----------------------------------------------------
 
-def cells(api_url, timeouts=Timeouts()):
+def cells(api_url: str,
+          timeouts: Timeouts = Timeouts()) -> list[tuple[str, str, str]]:
     """Cells from cell_mappings, cell0 skipped (it has no hosts)."""
     conn = Connection(api_url, label='API database ' + mask(api_url),
                       timeouts=timeouts)
@@ -284,7 +304,8 @@ def cells(api_url, timeouts=Timeouts()):
             if uuid != CELL0_UUID]
 
 
-def flavors(api_url, timeouts=Timeouts()):
+def flavors(api_url: str,
+            timeouts: Timeouts = Timeouts()) -> list[model.Flavor]:
     """Flavors with their extra specs from the API database."""
     conn = Connection(api_url, label='API database ' + mask(api_url),
                       timeouts=timeouts)
@@ -296,7 +317,7 @@ def flavors(api_url, timeouts=Timeouts()):
             'ORDER BY f.id')
     finally:
         conn.close()
-    result = {}
+    result: dict[str, model.Flavor] = {}
     for flavorid, name, vcpus, memory_mb, key, value in rows:
         flavor = result.setdefault(flavorid, model.Flavor(
             flavorid, name, {}, vcpus, memory_mb))
@@ -307,7 +328,7 @@ def flavors(api_url, timeouts=Timeouts()):
 
 # --- cell databases ------------------------------------------------------
 
-def _in(statuses):
+def _in(statuses: collections.abc.Iterable[str]) -> str:
     return '(' + ', '.join(f"'{s}'" for s in statuses) + ')'
 
 
@@ -339,8 +360,9 @@ LEAKS_SQL = (
     "AND p.instance_uuid IS NOT NULL AND i.uuid IS NULL")
 
 
-def read_cell(name, url, with_leaks=True, timeouts=Timeouts(),
-              with_numa=True):
+def read_cell(name: str, url: str, with_leaks: bool = True,
+              timeouts: Timeouts = Timeouts(),
+              with_numa: bool = True) -> CellData:
     """Pools, nodes and (unless not wanted) leaked allocations of a cell.
 
     ``with_numa``: also the NUMA cells of the nodes with devices, which
@@ -349,7 +371,7 @@ def read_cell(name, url, with_leaks=True, timeouts=Timeouts(),
     conn = Connection(url, label=f'cell {name} ({mask(url)})',
                       timeouts=timeouts)
     # ids and dev_types repeat on every row: keep one string of each
-    same = {}
+    same: dict[str, str] = {}
     try:
         pools = [pci_pools.DevicePool(
             name, node, same.setdefault(vendor, vendor),
@@ -364,8 +386,10 @@ def read_cell(name, url, with_leaks=True, timeouts=Timeouts(),
         if with_numa:
             _add_numa_topologies(conn, name, nodes,
                                  sorted({p.compute_node_id for p in pools}))
-        leaks = [model.Leak(name, *row[:6], instance_deleted=False)
-                 for row in (conn.query(LEAKS_SQL) if with_leaks else ())]
+        leaks = [model.Leak(name, node, address, vendor, product, status,
+                            instance, instance_deleted=False)
+                 for node, address, vendor, product, status, instance
+                 in (conn.query(LEAKS_SQL) if with_leaks else ())]
         deleted = _deleted_instances(conn, [lk.instance_uuid
                                             for lk in leaks])
         leaks = [dataclasses.replace(lk, instance_deleted=lk.instance_uuid
@@ -375,7 +399,9 @@ def read_cell(name, url, with_leaks=True, timeouts=Timeouts(),
     return pools, nodes, leaks
 
 
-def _add_numa_topologies(conn, cell, nodes, node_ids):
+def _add_numa_topologies(conn: Connection, cell: str,
+                         nodes: dict[NodeKey, model.Node],
+                         node_ids: list[int]) -> None:
     for start in range(0, len(node_ids), NUMA_BATCH):
         batch = node_ids[start:start + NUMA_BATCH]
         sql = NUMA_SQL.format(', '.join(['%s'] * len(batch)))
@@ -386,7 +412,7 @@ def _add_numa_topologies(conn, cell, nodes, node_ids):
                     nodes[key], numa_topology=topology, numa_read=True)
 
 
-def _deleted_instances(conn, uuids):
+def _deleted_instances(conn: Connection, uuids: list[str]) -> set[str]:
     if not uuids:
         return set()
     marks = ', '.join(['%s'] * len(uuids))
@@ -395,14 +421,18 @@ def _deleted_instances(conn, uuids):
     return {r[0] for r in rows}
 
 
-def read_cells(cell_urls, max_workers=8, with_leaks=True,
-               timeouts=Timeouts(), with_numa=True):
+def read_cells(cell_urls: collections.abc.Sequence[CellUrl],
+               max_workers: int = 8, with_leaks: bool = True,
+               timeouts: Timeouts = Timeouts(),
+               with_numa: bool = True) -> CellData:
     """Read every cell concurrently; merge pools, nodes and leaks."""
-    pools, nodes, leaks = [], {}, []
+    pools: list[pci_pools.DevicePool] = []
+    nodes: dict[NodeKey, model.Node] = {}
+    leaks: list[model.Leak] = []
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=max(1, min(max_workers, len(cell_urls)))) as pool:
         results = pool.map(
-            lambda c: read_cell(*c, with_leaks, timeouts, with_numa),
+            lambda c: read_cell(c[0], c[1], with_leaks, timeouts, with_numa),
             cell_urls)
         for cell_pools, cell_nodes, cell_leaks in results:
             pools.extend(cell_pools)
@@ -415,7 +445,7 @@ PLACEMENT_NODES_SQL = ('SELECT id, uuid, host, hypervisor_hostname '
                        'FROM compute_nodes WHERE deleted = 0')
 
 
-def placement_nodes(name, url):
+def placement_nodes(name: str, url: str) -> list[dict[str, typing.Any]]:
     """Live compute nodes of a cell with the uuid of their root provider."""
     conn = Connection(url, label=f'cell {name} ({mask(url)})')
     try:
@@ -431,10 +461,20 @@ DEVICE_COLUMNS = ('compute_node_id', 'address', 'vendor_id', 'product_id',
                   'parent_addr')
 
 
-def devices(name, url, filters, timeouts=Timeouts()):
+# the filter's fields as columns of the query below
+FILTER_COLUMNS = {'host': 'c.host', 'status': 'p.status',
+                  'vendor_id': 'p.vendor_id', 'product_id': 'p.product_id',
+                  'dev_type': 'p.dev_type'}
+
+
+def devices(name: str, url: str,
+            device_filter: devicefilter.DeviceFilter = NO_FILTER,
+            timeouts: Timeouts = Timeouts()
+            ) -> Iterator[devicefilter.DeviceRow]:
     """Stream live device rows of one cell with the host joined in.
 
-    ``filters`` maps column -> value; older schemas without parent_addr
+    ``device_filter`` narrows the SELECT (a superset of what it matches:
+    the caller keeps its matches); older schemas without parent_addr
     return None in that column.
     """
     conn = Connection(url, label=f'cell {name} ({mask(url)})',
@@ -443,14 +483,8 @@ def devices(name, url, filters, timeouts=Timeouts()):
         present = conn.columns('pci_devices')
         select = ', '.join(f'p.{c}' if c in present else 'NULL'
                            for c in DEVICE_COLUMNS)
-        where = ['p.deleted = 0']
-        args = []
-        for column, value in filters.items():
-            if column == 'host':
-                where.append('c.host = %s')
-            else:
-                where.append(f'p.{column} = %s')
-            args.append(value)
+        conditions, args = device_filter.where(FILTER_COLUMNS)
+        where = ['p.deleted = 0', *conditions]
         sql = (f'SELECT {select}, c.host FROM pci_devices p '
                f'LEFT JOIN compute_nodes c ON c.id = p.compute_node_id '
                f'WHERE {" AND ".join(where)} '

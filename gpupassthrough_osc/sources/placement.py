@@ -50,6 +50,11 @@ HEADERS = {'OpenStack-API-Version': f'placement {MICROVERSION}',
            'Accept': 'application/json'}
 TIMEOUT = 30.0
 
+# a decoded JSON object, as placement and osc-placement write them
+JsonObject = dict[str, typing.Any]
+# {root provider uuid (compute_nodes.uuid): [Provider] of its tree}
+Trees = dict[str, list[model.Provider]]
+
 
 class PlacementAuthError(exceptions.SourceError):
     """Placement (or keystone for it) refused the credentials."""
@@ -68,7 +73,7 @@ def _one_line(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
-def _body_detail(response) -> str:
+def _body_detail(response: typing.Any) -> str:
     """The first error's title/detail placement sends, else the reason."""
     try:
         errors = response.json().get('errors') or []
@@ -95,7 +100,7 @@ class Reader:
         except Exception:  # noqa: BLE001 - only for naming it
             return 'placement'
 
-    def get(self, path: str) -> dict:
+    def get(self, path: str) -> JsonObject:
         """GET ``path``; the decoded JSON body, or a one-line error."""
         from keystoneauth1 import exceptions as ksa
 
@@ -139,7 +144,7 @@ class Reader:
                 f'placement API GET {where}: HTTP {status} but the body is '
                 f'not JSON') from exc
 
-    def tree(self, root_uuid: str) -> list:
+    def tree(self, root_uuid: str) -> list[model.Provider]:
         """Every provider in the tree of ``root_uuid``, fully read."""
         listing = self.get(f'/resource_providers?in_tree={root_uuid}')
         providers = []
@@ -159,14 +164,14 @@ class Reader:
                 traits=frozenset(traits), usages=dict(usages)))
         return providers
 
-    def allocations(self, consumer_uuid: str) -> dict:
+    def allocations(self, consumer_uuid: str) -> dict[str, JsonObject]:
         """{provider uuid: {resource class: amount}} of one consumer."""
         body = self.get(f'/allocations/{consumer_uuid}')
         return {rp: dict(alloc.get('resources', {}))
                 for rp, alloc in body.get('allocations', {}).items()}
 
 
-def connect(options: typing.Any, config: dict,
+def connect(options: typing.Any, config: JsonObject,
             timeout: float = TIMEOUT) -> Reader:
     """A :class:`Reader` over openstacksdk's placement proxy.
 
@@ -205,7 +210,7 @@ def _load(path: str) -> typing.Any:
         raise PlacementExportError(f'{path}: not JSON: {exc}') from exc
 
 
-def _field(row: dict, *names: str) -> typing.Any:
+def _field(row: JsonObject, *names: str) -> typing.Any:
     """osc-placement prints 'uuid'/'name'/...; accept either spelling."""
     for name in names:
         if name in row:
@@ -213,7 +218,8 @@ def _field(row: dict, *names: str) -> typing.Any:
     return None
 
 
-def _inventories(path, uuid, rows) -> dict:
+def _inventories(path: str, uuid: str,
+                 rows: typing.Any) -> dict[str, JsonObject]:
     if isinstance(rows, dict):         # the API's own {"RC": {...}} shape
         return {rc: dict(inv) for rc, inv in rows.items()}
     inventories = {}
@@ -228,19 +234,19 @@ def _inventories(path, uuid, rows) -> dict:
     return inventories
 
 
-def _traits(rows) -> frozenset:
+def _traits(rows: typing.Any) -> frozenset[str]:
     return frozenset(r['name'] if isinstance(r, dict) else r
                      for r in rows or [])
 
 
-def _usages(rows) -> dict:
+def _usages(rows: typing.Any) -> JsonObject:
     if isinstance(rows, dict):
         return dict(rows)
     return {_field(r, 'resource_class'): _field(r, 'usage')
             for r in rows or []}
 
 
-def read_export(path: str) -> dict:
+def read_export(path: str) -> Trees:
     """{root uuid: [Provider]} from the export file (module docstring)."""
     data = _load(path)
     if not isinstance(data, dict):
@@ -277,7 +283,7 @@ def read_export(path: str) -> dict:
 
 # --- one view per compute node -------------------------------------------
 
-def _device(row: dict) -> model.Device:
+def _device(row: JsonObject) -> model.Device:
     return model.Device(
         address=str(row['address']).lower(),
         vendor_id=str(row['vendor_id']).lower(),
@@ -289,24 +295,27 @@ def _device(row: dict) -> model.Device:
         instance_uuid=row.get('instance_uuid') or None)
 
 
-def node_views(nodes: list, devices: typing.Iterable, trees: dict,
-               entries: list | None) -> tuple[list, list]:
+def node_views(nodes: list[JsonObject], devices: typing.Iterable[JsonObject],
+               trees: Trees, entries: list[JsonObject] | None
+               ) -> tuple[list[model.NodeView], list[str]]:
     """(NodeViews, notes): each node with devices beside its tree.
 
     ``nodes``: dicts with cell, id, uuid, host, hypervisor_hostname (live
     compute_nodes rows); ``devices``: pci_devices rows (dicts with cell
     and compute_node_id); ``trees``: {root uuid: [Provider]}.
     """
-    by_node: dict = {}
+    by_node: dict[tuple[str, int], list[model.Device]] = {}
     for row in devices:
         key = (row.get('cell') or '', int(row['compute_node_id']))
         by_node.setdefault(key, []).append(_device(row))
-    views, unread = [], []
+    views: list[model.NodeView] = []
+    unread: list[str] = []
     for node in nodes:
         rows = by_node.get((node.get('cell') or '', int(node['id'])))
         if not rows:
             continue
-        host = node.get('host') or node.get('hypervisor_hostname')
+        # live compute_nodes rows always name their hypervisor
+        host = node.get('host') or node['hypervisor_hostname']
         if node['uuid'] not in trees:
             unread.append(host)
             continue

@@ -28,6 +28,7 @@ hosts), so with an API database cell0 is searched as well.
 import dataclasses
 import json
 import re
+import typing
 import uuid as uuidlib
 
 from gpupassthrough_osc import exceptions as gpu_exceptions
@@ -37,7 +38,7 @@ from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import novadb
 
 # (name, url) of one cell database, as novadb.read_cells takes them
-CellUrl = tuple[str, str]
+CellUrl = novadb.CellUrl
 
 CELL0_NAME = 'cell0'
 SHOW_COMMAND = 'openstack server show SERVER -f json'
@@ -116,7 +117,7 @@ CELL0_SQL = ('SELECT name, database_connection FROM cell_mappings '
 SPEC_SQL = 'SELECT spec FROM request_specs WHERE instance_uuid = %s'
 
 
-def _uuid(ref):
+def _uuid(ref: str) -> str | None:
     """The canonical form of a UUID-like reference, else None.
 
     Like oslo_utils.uuidutils.is_uuid_like, which nova's API uses.
@@ -130,7 +131,7 @@ def _uuid(ref):
     return str(value)
 
 
-def _open_cell(name, url):
+def _open_cell(name: str, url: str) -> novadb.Connection:
     return novadb.Connection(url, label=f'cell {name} ({novadb.mask(url)})')
 
 
@@ -159,20 +160,22 @@ def find_server(cells: list[CellUrl], api_url: str | None,
 class _Search:
     """Where to look for a server, and what could not be read."""
 
-    def __init__(self, cells, api, api_url):
+    def __init__(self, cells: list[CellUrl], api: novadb.Connection | None,
+                 api_url: str | None) -> None:
         self.api = api
-        self.base = cells[0][1] if cells else api_url
+        # used only with an API database, which gives the URL
+        self.base = cells[0][1] if cells else api_url or ''
         self.cells = list(cells)
-        self.optional = set()
-        self.notes = []
+        self.optional: set[CellUrl] = set()
+        self.notes: list[str] = []
         if api:
-            self._add_cell0()
+            self._add_cell0(api)
 
-    def _cell_url(self, template):
+    def _cell_url(self, template: str) -> str:
         return novadb.format_cell_url(template, self.base)
 
-    def _add_cell0(self):
-        rows = self.api.query(CELL0_SQL, (novadb.CELL0_UUID,))
+    def _add_cell0(self, api: novadb.Connection) -> None:
+        rows = api.query(CELL0_SQL, (novadb.CELL0_UUID,))
         if rows:
             url = self._cell_url(rows[0][1])
             if url not in (u for _n, u in self.cells):
@@ -180,7 +183,7 @@ class _Search:
                 self.cells.append(cell)
                 self.optional.add(cell)
 
-    def find(self, ref):
+    def find(self, ref: str) -> tuple[CellUrl, str]:
         """(cell, uuid) of the one server ``ref`` names."""
         server_uuid = _uuid(ref)
         if server_uuid:
@@ -204,7 +207,7 @@ class _Search:
                 f"instances) in cells: {names}{unread}")
         return found[0]
 
-    def _mapped_cell(self, server_uuid):
+    def _mapped_cell(self, server_uuid: str) -> CellUrl | None:
         """The cell instance_mappings names for this UUID, if any."""
         if not self.api:
             return None
@@ -224,7 +227,8 @@ class _Search:
         self.optional.discard(cell)  # the server is there: it must be read
         return cell
 
-    def _matches(self, cell, column, value):
+    def _matches(self, cell: CellUrl, column: str,
+                 value: str) -> typing.Sequence[novadb.Row]:
         name, url = cell
         try:
             conn = _open_cell(name, url)
@@ -243,7 +247,8 @@ class _Search:
             conn.close()
 
 
-def _load(cell, server_uuid, api, notes):
+def _load(cell: CellUrl, server_uuid: str, api: novadb.Connection | None,
+          notes: list[str]) -> Server:
     name, url = cell
     conn = _open_cell(name, url)
     try:
@@ -270,11 +275,12 @@ def _load(cell, server_uuid, api, notes):
                   devices=devices, request_spec=spec, notes=tuple(notes))
 
 
-def _timestamp(value):
+def _timestamp(value: typing.Any) -> typing.Any:
     return value.isoformat() if hasattr(value, 'isoformat') else value
 
 
-def _request_spec(api, server_uuid, notes):
+def _request_spec(api: novadb.Connection | None, server_uuid: str,
+                  notes: list[str]) -> requestspec.RequestSpec | None:
     """The parsed request spec, or None with the reason in ``notes``."""
     if api is None:
         notes.append('request spec not read: it is in the API database '
@@ -342,29 +348,31 @@ def server_from_show(data: object, source: str) -> Server:
 class _Show:
     """Typed fields of a `server show` object; one-line errors."""
 
-    def __init__(self, path, data):
+    def __init__(self, path: str, data: dict[str, typing.Any]) -> None:
         self.path = path
         self.data = data
 
-    def fail(self, field, expected):
+    def fail(self, field: str, expected: str) -> typing.NoReturn:
         raise exports.ExportError(
             f'{self.path}: "{field}" is not {expected}: not '
             f'`{SHOW_COMMAND}` output?')
 
-    def text(self, key, data=None, where=None):
+    def text(self, key: str, data: dict[str, typing.Any] | None = None,
+             where: str | None = None) -> str | None:
         value = (self.data if data is None else data).get(key)
         if value is not None and not isinstance(value, str):
             self.fail(where or key, 'a string')
         return value
 
-    def number(self, key, data, where):
+    def number(self, key: str, data: dict[str, typing.Any],
+               where: str) -> int | None:
         value = data.get(key)
         if value is not None and (not isinstance(value, int) or
                                   isinstance(value, bool)):
             self.fail(where, 'a whole number')
         return value
 
-    def fault(self):
+    def fault(self) -> Fault | None:
         fault = self.data.get('fault')
         if fault is None:
             return None
@@ -375,7 +383,7 @@ class _Show:
                      details=self.text('details', fault, 'fault.details'),
                      created_at=self.text('created', fault, 'fault.created'))
 
-    def flavor(self, notes):
+    def flavor(self, notes: list[str]) -> requestspec.Flavor | None:
         flavor = self.data.get('flavor')
         if flavor is None:
             return None

@@ -352,6 +352,33 @@ class TestCellsAndAccess(DbTestCase):
         self.assertIn('gpu-a40-01', json.dumps(offline.json()) or '')
         self.finding(offline, 'ALIAS_DROPS_PF')
 
+    def test_filters_agree_with_the_export(self):
+        # MariaDB's collation on one side, sources/devicefilter.py on the
+        # other: the same rows for the same options
+        a = self.cell.add_node('gpu-a40-01')
+        b = self.cell.add_node('nic-01')
+        self.cell.add_device(a, '0000:21:00.0', '10de', '2235', 'type-PF')
+        self.cell.add_device(a, '0000:e2:00.0', '10de', '2235', 'type-PF',
+                             status='allocated',
+                             instance_uuid=self.cell.add_instance('a40'))
+        self.cell.add_device(b, '0000:3b:00.0', '15b3', '101e', 'type-PCI')
+        url = self.cell.url()
+        export = os.path.join(self.tmp, 'devices.json')
+        with open(export, 'w') as f:
+            f.write(self.openstack('gpu', 'device', 'list', '--db-connection',
+                                   url, '-f', 'json', check=0).stdout)
+        for options in (['--host', 'GPU-A40-01'], ['--vendor-id', '10DE'],
+                        ['--status', 'Allocated'],
+                        ['--product-id', '101E', '--dev-type', 'type-PCI']):
+            from_db, offline = (
+                sorted(d['Address'] for d in self.openstack(
+                    'gpu', 'device', 'list', *source, *options, '-f',
+                    'json', check=0).json())
+                for source in (['--db-connection', url],
+                               ['--pci-devices', export]))
+            self.assertEqual(offline, from_db, options)
+            self.assertTrue(0 < len(from_db) < 3, (options, from_db))
+
     def test_old_schema_without_uuid_and_parent_addr(self):
         node = self.cell.add_node('gpu-a40-01')
         self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')

@@ -1,0 +1,224 @@
+#    Copyright 2026 gpupassthrough-osc developers
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Where nova's PCI devices are read from: the databases or exports.
+
+Every reader offers :class:`DeviceReader`: the audit's pools, nodes and
+leaks; the device rows ``device list`` streams; the compute nodes and
+rows placement's checks compare. ``sources/inventory.py`` picks one
+reader per command from the options. A new source of devices (an Ansible
+inventory, another export format) is one more class here with the same
+three methods, and one more branch in that choice.
+"""
+
+import collections.abc
+import os
+import typing
+
+from gpupassthrough_osc.pci import model
+from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.sources import dburl
+from gpupassthrough_osc.sources import devicefilter
+from gpupassthrough_osc.sources import exports
+from gpupassthrough_osc.sources import novadb
+from gpupassthrough_osc.sources import settings
+
+DeviceFilter = devicefilter.DeviceFilter
+DeviceRow = devicefilter.DeviceRow
+# (pools, nodes, leaks); pools None: no device data (config-only mode);
+# leaks None: not checked
+DeviceData = tuple[list[pci_pools.DevicePool] | None,
+                   dict[novadb.NodeKey, model.Node], list[model.Leak] | None]
+# a live compute_nodes row with the uuid of its placement root provider
+NodeRow = dict[str, typing.Any]
+PlacementRows = tuple[list[NodeRow], list[DeviceRow]] | tuple[None, None]
+
+
+class NoDeviceSource(novadb.DatabaseError):
+    """``device list`` without a database or an export to read."""
+
+
+class DeviceReader(typing.Protocol):
+    """What the commands ask a device source for."""
+
+    def device_data(self, with_leaks: bool = True,
+                    with_numa: bool = False) -> DeviceData:
+        """(pools, nodes, leaks), or (None, {}, None) without devices."""
+
+    def devices(self, device_filter: DeviceFilter
+                ) -> collections.abc.Iterator[DeviceRow]:
+        """Stream the device rows the filter matches."""
+
+    def placement_nodes(self) -> PlacementRows:
+        """(compute node rows with uuid, device rows) or (None, None)."""
+
+
+class DatabaseDevices:
+    """Nova's cell databases: every cell of the API database, or one.
+
+    ``notes``: the list the reader appends what it skipped to.
+    """
+
+    def __init__(self, cell_url: str | None, api_url: str | None,
+                 timeouts: novadb.Timeouts, notes: list[str]) -> None:
+        self.cell_url = cell_url
+        self.api_url = api_url
+        self.timeouts = timeouts
+        self.notes = notes
+
+    def cells(self) -> list[novadb.CellUrl]:
+        """[(name, url)] of the cells to read."""
+        if self.api_url:
+            base = self.cell_url or self.api_url
+            cells = [(name, novadb.format_cell_url(url, base))
+                     for name, _uuid, url in novadb.cells(self.api_url,
+                                                          self.timeouts)]
+            if cells:
+                return cells
+        if self.cell_url:
+            return [('default', self.cell_url)]
+        return []
+
+    def device_data(self, with_leaks: bool = True,
+                    with_numa: bool = False) -> DeviceData:
+        """Pools, nodes and leaks of every cell.
+
+        ``with_numa``: read the nodes' NUMA cells too (kilobytes per
+        node; only flavors with a guest NUMA topology need them).
+        """
+        cells = self.cells()
+        if not cells:
+            self.notes.append(
+                'no nova database or --pci-devices export: device, '
+                'capacity and leak checks skipped (config-only mode)')
+            return None, {}, None
+        return novadb.read_cells(cells, 8, with_leaks, self.timeouts,
+                                 with_numa)
+
+    def devices(self, device_filter: DeviceFilter
+                ) -> collections.abc.Iterator[DeviceRow]:
+        cells = self.cells()
+        if not cells:
+            raise NoDeviceSource(
+                'no nova database: give --db-connection, set '
+                f'{settings.DB_ENV}, or give --pci-devices FILE')
+        listed = 0
+        for name, url in cells:
+            if not device_filter.selects_cell(name):
+                continue
+            try:
+                for dev in novadb.devices(name, url, device_filter,
+                                          self.timeouts):
+                    if device_filter.matches(dev):
+                        listed += 1
+                        yield dev
+            except novadb.DatabaseError as exc:
+                # rows of earlier cells are printed already: say so
+                before = (f' ({listed} rows of earlier cells listed: the '
+                          f'list is incomplete)' if listed else '')
+                raise novadb.DatabaseError(
+                    dburl.mask(exc) + before) from exc
+
+    def placement_nodes(self) -> PlacementRows:
+        cells = self.cells()
+        if not cells:
+            self.notes.append('placement checks need pci_devices: give a '
+                              'nova database or --pci-devices')
+            return None, None
+        nodes = [n for name, url in cells
+                 for n in novadb.placement_nodes(name, url)]
+        devices = [d for name, url in cells
+                   for d in novadb.devices(name, url)]
+        return nodes, devices
+
+
+def _one_cell(devices: list[DeviceRow]) -> str:
+    """The cell all the devices come from, else ''.
+
+    A compute_nodes export names no cell; when the devices all come from
+    one cell (``device list -f json`` says which), its nodes belong to
+    that cell.
+    """
+    cells = {dev['cell'] for dev in devices}
+    return cells.pop() if len(cells) == 1 else ''
+
+
+class ExportDevices:
+    """``--pci-devices`` files (one per cell) and a ``--compute-nodes``."""
+
+    def __init__(self, device_paths: list[str], nodes_path: str | None,
+                 notes: list[str]) -> None:
+        self.device_paths = device_paths
+        self.nodes_path = nodes_path
+        self.notes = notes
+
+    def _rows(self) -> list[DeviceRow]:
+        paths = self.device_paths
+        devices = []
+        for path in paths:
+            cell = os.path.basename(path) if len(paths) > 1 else ''
+            for dev in exports.read_devices(path):
+                dev.setdefault('cell', cell)
+                devices.append(dev)
+        return devices
+
+    def _nodes(self, devices: list[DeviceRow]
+               ) -> dict[novadb.NodeKey, model.Node]:
+        """The --compute-nodes export, keyed like the devices."""
+        if not self.nodes_path:
+            return {}
+        return exports.read_nodes(self.nodes_path, _one_cell(devices))
+
+    def device_data(self, with_leaks: bool = True,
+                    with_numa: bool = False) -> DeviceData:
+        """Pools and nodes of the exports.
+
+        Leaks are never read (they need the instances table); the NUMA
+        cells come when the compute_nodes export carries them.
+        """
+        devices = self._rows()
+        nodes = exports.nodes_from_devices(devices)
+        nodes.update(self._nodes(devices))
+        self.notes.append('offline export: leaked allocations need the '
+                          'instances table and were not checked')
+        return pci_pools.aggregate(devices), nodes, None
+
+    def devices(self, device_filter: DeviceFilter
+                ) -> collections.abc.Iterator[DeviceRow]:
+        devices = self._rows()
+        nodes = self._nodes(devices)
+        for dev in devices:
+            node = nodes.get((dev['cell'], int(dev['compute_node_id'])))
+            if node and not dev.get('host'):
+                dev['host'] = node.host
+            if device_filter.matches(dev):
+                yield dev
+
+    def placement_nodes(self) -> PlacementRows:
+        """From a --compute-nodes export that has a uuid column."""
+        rows = (exports.read_rows(self.nodes_path)
+                if self.nodes_path else [])
+        devices = self._rows()
+        cell = _one_cell(devices)
+        nodes = [dict(r, cell=cell, id=int(r['id'])) for r in rows
+                 if r.get('uuid') and r.get('hypervisor_hostname') and
+                 not int(r.get('deleted') or 0)]
+        if not nodes:
+            self.notes.append(
+                'placement checks need the compute nodes\' uuid and '
+                'hypervisor_hostname: give --compute-nodes with those '
+                'columns')
+            return None, None
+        return nodes, [dict(d, compute_node_id=int(d['compute_node_id']))
+                       for d in devices]
