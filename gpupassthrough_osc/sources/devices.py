@@ -23,7 +23,6 @@ three methods, and one more branch in that choice.
 """
 
 import collections.abc
-import os
 import typing
 
 from gpupassthrough_osc.pci import model
@@ -143,7 +142,7 @@ class DatabaseDevices:
         return nodes, devices
 
 
-def _one_cell(devices: list[DeviceRow]) -> str:
+def _one_cell(devices: collections.abc.Iterable[DeviceRow]) -> str:
     """The cell all the devices come from, else ''.
 
     A compute_nodes export names no cell; when the devices all come from
@@ -163,17 +162,11 @@ class ExportDevices:
         self.nodes_path = nodes_path
         self.notes = notes
 
-    def _rows(self) -> list[DeviceRow]:
-        paths = self.device_paths
-        devices = []
-        for path in paths:
-            cell = os.path.basename(path) if len(paths) > 1 else ''
-            for dev in exports.read_devices(path):
-                dev.setdefault('cell', cell)
-                devices.append(dev)
-        return devices
+    def _rows(self) -> exports.DeviceExports:
+        # streamed from the files on each pass, never held (1M rows)
+        return exports.DeviceExports(self.device_paths)
 
-    def _nodes(self, devices: list[DeviceRow]
+    def _nodes(self, devices: collections.abc.Iterable[DeviceRow]
                ) -> dict[novadb.NodeKey, model.Node]:
         """The --compute-nodes export, keyed like the devices."""
         if not self.nodes_path:
@@ -198,12 +191,22 @@ class ExportDevices:
                 ) -> collections.abc.Iterator[DeviceRow]:
         devices = self._rows()
         nodes = self._nodes(devices)
-        for dev in devices:
-            node = nodes.get((dev['cell'], int(dev['compute_node_id'])))
-            if node and not dev.get('host'):
-                dev['host'] = node.host
-            if device_filter.matches(dev):
-                yield dev
+        listed = 0
+        try:
+            for dev in devices:
+                node = nodes.get((dev['cell'], int(dev['compute_node_id'])))
+                if node and not dev.get('host'):
+                    dev['host'] = node.host
+                if device_filter.matches(dev):
+                    listed += 1
+                    yield dev
+        except exports.ExportError as exc:
+            if not listed:
+                raise
+            # the export is streamed: rows before the bad one are out
+            raise exports.ExportError(
+                f'{exc} ({listed} rows listed before it: the list is '
+                f'incomplete)') from exc
 
     def placement_nodes(self) -> PlacementRows:
         """From a --compute-nodes export that has a uuid column."""
