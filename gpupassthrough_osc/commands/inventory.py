@@ -30,9 +30,9 @@ from osc_lib import exceptions
 
 from gpupassthrough_osc.commands import common
 from gpupassthrough_osc.pci import audit
+from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import placement as pci_placement
 from gpupassthrough_osc.pci import pools as pci_pools
-from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import compute as compute_api
 from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import exports
@@ -86,6 +86,16 @@ def add_source_options(parser, flavors=True, placement=False):
               f'{novadb.READ_TIMEOUT:g} s for its answer, or this value '
               f'if larger.'))
     db.add_argument(
+        '--db-workers', metavar='<count>', type=_workers,
+        default=novadb.DEFAULT_WORKERS,
+        help=(f'Database connections to read the cells with at once (all '
+              f'cells together); with more connections than cells, each '
+              f'cell\'s pci_devices is read in that many ranges, one per '
+              f'connection, so a large cell uses several of the server\'s '
+              f'cores. The result is the same for any count. Default: '
+              f'{novadb.DEFAULT_WORKERS} (4, or the CPUs of this machine '
+              f'if fewer).'))
+    db.add_argument(
         '--no-db', action='store_true',
         help='Do not read any database, even when nova.conf names one '
              '(config-only mode, or exports only)')
@@ -121,6 +131,17 @@ def _seconds(value):
         raise argparse.ArgumentTypeError(
             f'{value!r} is not a number of seconds above 0')
     return seconds
+
+
+def _workers(value):
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 0 < count <= 64:
+        raise argparse.ArgumentTypeError(
+            f'{value!r} is not a number of connections from 1 to 64')
+    return count
 
 
 def _timeouts(app, parsed_args):
@@ -222,7 +243,9 @@ class Sources:
         """(pools, nodes, leaks) or (None, {}, None) without device data.
 
         ``with_numa``: read the nodes' NUMA cells from the database too
-        (kilobytes per node; exports carry them when they carry them).
+        (kilobytes per node; exports carry them when they carry them); a
+        function of a DevicePool reads them only for the nodes of the
+        pools it accepts.
         """
         if self.args.pci_devices:
             devices = _device_files(self.args.pci_devices)
@@ -237,8 +260,8 @@ class Sources:
                 'no nova database or --pci-devices export: device, '
                 'capacity and leak checks skipped (config-only mode)')
             return None, {}, None
-        return novadb.read_cells(cells, 8, with_leaks, self.timeouts,
-                                 with_numa)
+        return novadb.read_cells(cells, self.args.db_workers, with_leaks,
+                                 self.timeouts, with_numa)
 
     def _export_nodes(self, devices):
         """The --compute-nodes export, keyed like the devices.
@@ -404,12 +427,11 @@ class Sources:
 
     def inventory(self, placement=False):
         """What the rules read; placement only when asked (the audit)."""
-        flavors = self.flavors()
-        # NUMA cells matter only to flavors with a guest NUMA topology
-        with_numa = any(scheduler.has_guest_numa_topology(f.specs)
-                        for f in flavors or ())
-        pools, nodes, leaks = self.device_data(with_numa=with_numa)
-        providers = self.placement_views() if placement else None
-        return audit.Inventory(confs=self.confs, pools=pools, nodes=nodes,
-                               leaks=leaks, flavors=flavors,
-                               providers=providers, notes=list(self.notes))
+        data = audit.Inventory(confs=self.confs, flavors=self.flavors())
+        # NUMA cells matter only to flavors with a guest NUMA topology, on
+        # hosts with devices their aliases match
+        data.pools, data.nodes, data.leaks = self.device_data(
+            with_numa=numa.topology_wanted(data))
+        data.providers = self.placement_views() if placement else None
+        data.notes = list(self.notes)
+        return data

@@ -23,6 +23,9 @@ server-side cursor for ``device list``.
 
 import concurrent.futures
 import dataclasses
+import functools
+import heapq
+import os
 import urllib.parse
 
 from gpupassthrough_osc import exceptions
@@ -219,6 +222,13 @@ class Connection:
         finally:
             _abandon(cur)
 
+    def indexes(self, table):
+        """Names of the indexes of ``table`` (nova's schema names them)."""
+        rows = self.query(
+            'SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS '
+            'WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s', (table,))
+        return {r[0] for r in rows}
+
     def columns(self, table):
         rows = self.query(
             'SELECT COLUMN_NAME FROM information_schema.COLUMNS '
@@ -311,104 +321,259 @@ def _in(statuses):
     return '(' + ', '.join(f"'{s}'" for s in statuses) + ')'
 
 
+# Connections open at once over every cell (--db-workers). MariaDB runs
+# each query on one thread: a big cell read in ranges over several
+# connections uses several of the server's cores. Four at most keeps the
+# load on a production server modest (nova's services hold dozens of
+# connections); fewer on a small client, whose one Python process decodes
+# and merges every answer under one lock.
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
+
 # The counts of pci.pools.DevicePool, computed by MariaDB; the statuses are
 # pci.pools' own constants so the SQL and the export path cannot disagree.
+# ``{}`` takes the range of primary keys one worker reads (see read_cells).
+# MariaDB returns the groups in GROUP BY order, which merges the ranges.
 POOLS_SQL = (
     f"SELECT compute_node_id, LOWER(vendor_id), LOWER(product_id), "
     f"dev_type, numa_node, COUNT(*), "
     f"SUM(status NOT IN {_in(pci_pools.GONE_STATUSES)}), "
     f"SUM(status = '{pci_pools.AVAILABLE}'), "
     f"SUM(status IN {_in(pci_pools.USED_STATUSES)}) "
-    f"FROM pci_devices WHERE deleted = 0 "
+    f"FROM pci_devices WHERE deleted = 0{{}} "
     f"GROUP BY compute_node_id, vendor_id, product_id, dev_type, numa_node")
+ID_RANGE = ' AND id BETWEEN %s AND %s'
+# The primary key's ends: InnoDB answers from the clustered index alone.
+BOUNDS_SQL = 'SELECT MIN(id), MAX(id) FROM pci_devices'
 
 NODES_SQL = 'SELECT id, host, deleted FROM compute_nodes'
 # The NUMA cells nova fits guests onto (nova/objects/numa.py), only for
-# nodes with devices: a blob is kilobytes and other nodes never matter.
+# nodes whose devices a NUMA flavor can ask for: a blob is kilobytes.
 NUMA_SQL = 'SELECT id, numa_topology FROM compute_nodes WHERE id IN ({})'
-NUMA_BATCH = 1000
+BATCH = 1000
 
-# Rows held by an instance whose row is soft-deleted or absent. Uses the
-# (instance_uuid, deleted) index; only allocated/claimed rows are joined.
-LEAKS_SQL = (
-    "SELECT p.compute_node_id, p.address, p.vendor_id, p.product_id, "
-    "p.status, p.instance_uuid "
-    "FROM pci_devices p LEFT JOIN instances i "
+# Rows held by an instance whose row is soft-deleted or absent, in two
+# steps. First the ids, from nova's indexes alone: only rows with an
+# instance_uuid are in ix_pci_devices_instance_uuid_deleted (which holds
+# deleted and the primary key too), and instances_uuid_deleted_idx answers
+# "is there a live instance row" without reading the row; MariaDB picks
+# the unique uuid key and reads every instance row unless told (``{}``).
+LEAK_IDS_SQL = (
+    "SELECT p.id FROM pci_devices p LEFT JOIN instances i{} "
     "ON i.uuid = p.instance_uuid AND i.deleted = 0 "
-    f"WHERE p.deleted = 0 AND p.status IN {_in(pci_pools.USED_STATUSES)} "
-    "AND p.instance_uuid IS NOT NULL AND i.uuid IS NULL")
+    "WHERE p.instance_uuid IS NOT NULL AND p.deleted = 0 "
+    "AND i.uuid IS NULL")
+INSTANCES_INDEX = 'instances_uuid_deleted_idx'
+# Then the few leaked rows by primary key.
+LEAKS_SQL = (
+    "SELECT compute_node_id, address, vendor_id, product_id, status, "
+    "instance_uuid FROM pci_devices WHERE id IN ({}) "
+    f"AND status IN {_in(pci_pools.USED_STATUSES)}")
 
 
 def read_cell(name, url, with_leaks=True, timeouts=Timeouts(),
-              with_numa=True):
+              with_numa=True, max_workers=1):
     """Pools, nodes and (unless not wanted) leaked allocations of a cell.
 
     ``with_numa``: also the NUMA cells of the nodes with devices, which
-    only flavors with a guest NUMA topology need.
+    only flavors with a guest NUMA topology need; a function of a
+    DevicePool reads them only for the nodes of the pools it accepts.
     """
-    conn = Connection(url, label=f'cell {name} ({mask(url)})',
-                      timeouts=timeouts)
-    # ids and dev_types repeat on every row: keep one string of each
-    same = {}
-    try:
-        pools = [pci_pools.DevicePool(
-            name, node, same.setdefault(vendor, vendor),
-            same.setdefault(product, product),
-            same.setdefault(dev_type, dev_type), numa, int(total),
-            int(usable), int(available), int(used))
-            for node, vendor, product, dev_type, numa, total, usable,
-            available, used in conn.stream(POOLS_SQL)]
-        nodes = {(name, r[0]): audit.Node(name, r[0], r[1],
-                                          deleted=bool(r[2]))
-                 for r in conn.stream(NODES_SQL)}
+    return read_cells([(name, url)], max_workers, with_leaks, timeouts,
+                      with_numa)
+
+
+def read_cells(cell_urls, max_workers=DEFAULT_WORKERS, with_leaks=True,
+               timeouts=Timeouts(), with_numa=True):
+    """Pools, nodes and leaks of every cell, merged in the cells' order.
+
+    At most ``max_workers`` connections are open at once, over all cells;
+    each query runs on a connection of its own, with the same timeouts and
+    read-only transaction. With more workers than cells, each cell's scan
+    of pci_devices is split into that many ranges of its primary key (a
+    range of the clustered index is a contiguous part of the table, where
+    a range of compute_node_id reads the whole table or every row by
+    lookup). A node whose rows fall in two ranges has its counts added up,
+    and the pools are sorted, so any number of workers gives the same
+    result. The first error, in the cells' order, is raised.
+    """
+    cells = [_Cell(name, url, timeouts) for name, url in cell_urls]
+    workers = max(1, max_workers)
+    ranges = max(1, workers // max(1, len(cells)))
+    with concurrent.futures.ThreadPoolExecutor(workers) as executor:
+        bounds = _all(executor, [functools.partial(c.id_ranges, ranges)
+                                 for c in cells]) if ranges > 1 else \
+            [[None]] * len(cells)
+        calls = []
+        for cell, cell_ranges in zip(cells, bounds):
+            if with_leaks:
+                calls.append(cell.leaks)
+            calls += [functools.partial(cell.pools, r) for r in cell_ranges]
+            calls.append(cell.nodes)
+        results = iter(_all(executor, calls))
+        read = []
+        for cell, cell_ranges in zip(cells, bounds):
+            leaks = next(results) if with_leaks else []
+            pools = _merge([next(results) for _ in cell_ranges])
+            read.append((cell, pools, next(results), leaks))
         if with_numa:
-            _add_numa_topologies(conn, name, nodes,
-                                 sorted({p.compute_node_id for p in pools}))
-        leaks = [audit.Leak(name, *row[:6], instance_deleted=False)
-                 for row in (conn.query(LEAKS_SQL) if with_leaks else ())]
-        deleted = _deleted_instances(conn, [lk.instance_uuid
-                                            for lk in leaks])
-        leaks = [dataclasses.replace(lk, instance_deleted=lk.instance_uuid
-                                     in deleted) for lk in leaks]
-    finally:
-        conn.close()
+            wanted = with_numa if callable(with_numa) else None
+            _all(executor, [functools.partial(
+                cell.add_numa_topologies, nodes, sorted(
+                    {p.compute_node_id for p in pools
+                     if wanted is None or wanted(p)}))
+                for cell, pools, nodes, _leaks in read])
+    pools, nodes, leaks = [], {}, []
+    for _cell, cell_pools, cell_nodes, cell_leaks in read:
+        pools.extend(cell_pools)
+        nodes.update(cell_nodes)
+        leaks.extend(cell_leaks)
     return pools, nodes, leaks
 
 
-def _add_numa_topologies(conn, cell, nodes, node_ids):
-    for start in range(0, len(node_ids), NUMA_BATCH):
-        batch = node_ids[start:start + NUMA_BATCH]
-        sql = NUMA_SQL.format(', '.join(['%s'] * len(batch)))
-        for node_id, topology in conn.query(sql, batch):
-            key = (cell, node_id)
-            if key in nodes:
-                nodes[key] = dataclasses.replace(
-                    nodes[key], numa_topology=topology, numa_read=True)
+def _all(executor, calls):
+    """Results of ``calls`` run on ``executor``, in order.
+
+    The first failure in order is raised once the calls started before it
+    ended; calls not started yet are cancelled.
+    """
+    futures = [executor.submit(call) for call in calls]
+    try:
+        return [f.result() for f in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        concurrent.futures.wait(futures)
+        raise
+
+
+class _Cell:
+    """The reads of one cell database, each on a connection of its own."""
+
+    def __init__(self, name, url, timeouts):
+        self.name = name
+        self.url = url
+        self.timeouts = timeouts
+
+    def _connect(self):
+        return Connection(self.url, label=f'cell {self.name} '
+                          f'({mask(self.url)})', timeouts=self.timeouts)
+
+    def id_ranges(self, count):
+        """``count`` ranges of pci_devices ids covering the table."""
+        conn = self._connect()
+        try:
+            low, high = conn.query(BOUNDS_SQL)[0]
+        finally:
+            conn.close()
+        if low is None:
+            return [None]
+        step = (high - low + 1) / count
+        ends = sorted({low + round(step * n) for n in range(count + 1)})
+        return [(start, end - 1) for start, end in zip(ends, ends[1:])]
+
+    def pools(self, id_range):
+        """DevicePools of the rows in ``id_range``, or of every row."""
+        conn = self._connect()
+        # ids and dev_types repeat on every row: keep one string of each
+        same = {}
+        try:
+            sql = POOLS_SQL.format(ID_RANGE if id_range else '')
+            return [pci_pools.DevicePool(
+                self.name, node, same.setdefault(vendor, vendor),
+                same.setdefault(product, product),
+                same.setdefault(dev_type, dev_type), numa, int(total),
+                int(usable), int(available), int(used))
+                for node, vendor, product, dev_type, numa, total, usable,
+                available, used in conn.stream(sql, id_range or ())]
+        finally:
+            conn.close()
+
+    def nodes(self):
+        conn = self._connect()
+        try:
+            return {(self.name, r[0]): audit.Node(self.name, r[0], r[1],
+                                                  deleted=bool(r[2]))
+                    for r in conn.stream(NODES_SQL)}
+        finally:
+            conn.close()
+
+    def leaks(self):
+        conn = self._connect()
+        try:
+            hint = (f' FORCE INDEX ({INSTANCES_INDEX})'
+                    if INSTANCES_INDEX in conn.indexes('instances') else '')
+            ids = [r[0] for r in conn.query(LEAK_IDS_SQL.format(hint))]
+            rows = []
+            for start in range(0, len(ids), BATCH):
+                batch = ids[start:start + BATCH]
+                rows += conn.query(LEAKS_SQL.format(
+                    ', '.join(['%s'] * len(batch))), batch)
+            deleted = _deleted_instances(conn, [r[5] for r in rows])
+        finally:
+            conn.close()
+        # by host and address, whatever order the index gave
+        return [audit.Leak(self.name, *row, instance_deleted=row[5] in
+                           deleted) for row in sorted(rows)]
+
+    def add_numa_topologies(self, nodes, node_ids):
+        if not node_ids:
+            return
+        conn = self._connect()
+        try:
+            for start in range(0, len(node_ids), BATCH):
+                batch = node_ids[start:start + BATCH]
+                sql = NUMA_SQL.format(', '.join(['%s'] * len(batch)))
+                for node_id, topology in conn.query(sql, batch):
+                    key = (self.name, node_id)
+                    if key in nodes:
+                        nodes[key] = dataclasses.replace(
+                            nodes[key], numa_topology=topology,
+                            numa_read=True)
+        finally:
+            conn.close()
+
+
+def _merge(ranges):
+    """The DevicePools of each range (each in key order) as one list.
+
+    The ranges split the table by primary key, so one node's devices can
+    be counted in two of them: their counts add up. Streamed, so that a
+    million-row cell holds no second copy of its pools.
+    """
+    if len(ranges) == 1:
+        return ranges[0]
+    merged, last = [], None
+    for pool in heapq.merge(*ranges, key=_pool_order):
+        key = _pool_order(pool)
+        if key == last:
+            have = merged[-1]
+            merged[-1] = dataclasses.replace(
+                have, total=have.total + pool.total,
+                usable=have.usable + pool.usable,
+                available=have.available + pool.available,
+                used=have.used + pool.used)
+        else:
+            merged.append(pool)
+            last = key
+    return merged
+
+
+def _pool_order(pool):
+    # MariaDB's GROUP BY order (NULL first) over what nova writes: ids in
+    # lower-case hex, dev_type its own constants
+    return (pool.compute_node_id, pool.vendor_id, pool.product_id,
+            pool.dev_type, pool.numa_node is not None, pool.numa_node or 0)
 
 
 def _deleted_instances(conn, uuids):
-    if not uuids:
-        return set()
-    marks = ', '.join(['%s'] * len(uuids))
-    rows = conn.query(f'SELECT uuid FROM instances WHERE deleted != 0 '
-                      f'AND uuid IN ({marks})', uuids)
-    return {r[0] for r in rows}
-
-
-def read_cells(cell_urls, max_workers=8, with_leaks=True,
-               timeouts=Timeouts(), with_numa=True):
-    """Read every cell concurrently; merge pools, nodes and leaks."""
-    pools, nodes, leaks = [], {}, []
-    with concurrent.futures.ThreadPoolExecutor(
-            max_workers=max(1, min(max_workers, len(cell_urls)))) as pool:
-        results = pool.map(
-            lambda c: read_cell(*c, with_leaks, timeouts, with_numa),
-            cell_urls)
-        for cell_pools, cell_nodes, cell_leaks in results:
-            pools.extend(cell_pools)
-            nodes.update(cell_nodes)
-            leaks.extend(cell_leaks)
-    return pools, nodes, leaks
+    found = set()
+    for start in range(0, len(uuids), BATCH):
+        batch = uuids[start:start + BATCH]
+        marks = ', '.join(['%s'] * len(batch))
+        found.update(r[0] for r in conn.query(
+            f'SELECT uuid FROM instances WHERE deleted != 0 '
+            f'AND uuid IN ({marks})', batch))
+    return found
 
 
 PLACEMENT_NODES_SQL = ('SELECT id, uuid, host, hypervisor_hostname '
