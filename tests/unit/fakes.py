@@ -12,9 +12,19 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""SDK fakes for command tests: mocks with the real proxy's spec."""
+"""SDK fakes for command tests, failing the way the real SDK fails.
 
+The compute proxy is autospecced from openstacksdk's, so a call with the
+wrong signature fails here as it would against the SDK. Raw calls
+(``post``) of the real proxy do not raise on an HTTP error: they return the
+4xx/5xx ``requests.Response`` (keystoneauth ``raise_exc=False``) and the
+caller must check it, so the fakes return real responses too.
+"""
+
+import json
 from unittest import mock
+
+import requests
 
 from openstack.compute.v2 import _proxy as compute_proxy
 from openstack.compute.v2 import flavor as sdk_flavor
@@ -29,11 +39,33 @@ def make_flavor(**attrs):
     return sdk_flavor.Flavor(**values)
 
 
+def response(status: int, body: dict,
+             url: str = 'http://nova.example:8774/v2.1/flavors/f-1/'
+                        'os-extra_specs') -> requests.Response:
+    """A real HTTP response, as a raw proxy call returns it."""
+    result = requests.Response()
+    result.status_code = status
+    result.headers['content-type'] = 'application/json'
+    result._content = json.dumps(body).encode()
+    result.url = url
+    result.request = requests.Request('POST', url).prepare()
+    return result
+
+
+def nova_fault(status: int, message: str, **kwargs) -> requests.Response:
+    """nova's error body for STATUS (nova/api/openstack/wsgi.py Fault)."""
+    name = {400: 'badRequest', 403: 'forbidden', 404: 'itemNotFound',
+            409: 'conflictingRequest'}.get(status, 'computeFault')
+    return response(status, {name: {'code': status, 'message': message}},
+                    **kwargs)
+
+
 class TestCommand(base.TestCommand):
 
     def setUp(self):
         super().setUp()
-        self.compute = mock.Mock(spec=compute_proxy.Proxy)
+        self.compute = mock.create_autospec(compute_proxy.Proxy,
+                                            instance=True)
         endpoint = mock.Mock(max_microversion=(2, 96))
         self.compute.get_endpoint_data.return_value = endpoint
         self.app.client_manager.gpu = mock.Mock(compute=self.compute)

@@ -32,9 +32,7 @@ alias = {"name": "nvme155", "vendor_id": "144d", "product_id": "a808"}
 
 
 def ok_response(specs):
-    response = mock.Mock(status_code=200)
-    response.json.return_value = {'extra_specs': specs}
-    return response
+    return fakes.response(200, {'extra_specs': specs})
 
 
 class FlavorTestCase(fakes.TestCommand):
@@ -88,8 +86,9 @@ class TestCreate(FlavorTestCase):
                           'hw:cpu_policy': 'dedicated'}, sent)
 
     def test_rollback_when_nova_refuses_extra_specs(self):
-        self.compute.post.side_effect = sdk_exceptions.BadRequestException(
-            'Validation failed')
+        # the real proxy returns nova's 400, it does not raise it
+        self.compute.post.return_value = fakes.nova_fault(
+            400, "Validation failed; 'x' is not a valid extra spec")
         exc = self.assertRaises(
             exceptions.CommandError, self.run_command, flavor.CreateFlavor,
             self.base + ['--alias', 'gpuA40:1', '--no-alias-check'])
@@ -116,7 +115,7 @@ class TestCreate(FlavorTestCase):
         self.assertIn('Policy does not allow', str(exc))
 
     def test_failed_rollback_names_the_leftover(self):
-        self.compute.post.side_effect = sdk_exceptions.HttpException('boom')
+        self.compute.post.return_value = fakes.nova_fault(500, 'boom')
         self.compute.delete_flavor.side_effect = \
             sdk_exceptions.HttpException('gone away')
         exc = self.assertRaises(

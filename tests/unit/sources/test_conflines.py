@@ -19,13 +19,13 @@ import os
 
 from gpupassthrough_osc.sources import conflines
 from gpupassthrough_osc.sources import novaconf
-from tests.unit.sources import test_sources
+from tests.unit.sources import base
 
 A = '{"name": "a", "vendor_id": "10de", "product_id": "2235"}'
 B = '{"name": "b", "vendor_id": "10de", "product_id": "1df6"}'
 
 
-class TestLines(test_sources.FileTestCase):
+class TestLines(base.FileTestCase):
 
     def test_every_shape_oslo_reads(self):
         path = self.write('nova.conf', (

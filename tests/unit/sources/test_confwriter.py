@@ -13,7 +13,8 @@
 #    under the License.
 
 
-"""nova.conf writes under faults: a second writer, no space, signals.
+"""nova.conf writes: comments and order kept, a backup; and under faults
+(a second writer, no space, signals).
 
 After each: the original file byte for byte, or the complete new one plus
 its backup; never a half-written file, never a stray temp file.
@@ -27,7 +28,8 @@ import sys
 from unittest import mock
 
 from gpupassthrough_osc.sources import confwriter
-from tests.unit.sources import test_sources
+from gpupassthrough_osc.sources import novaconf
+from tests.unit.sources import base
 
 ORIGINAL = ('[DEFAULT]\ndebug = false\n\n[pci]\n# the operator\'s comment\n'
             'alias = {"name": "gpuA40", "vendor_id": "10de", '
@@ -57,7 +59,7 @@ STEPS = ('os.open', 'fcntl.flock', 'shutil.copy2', 'tempfile.mkstemp',
          'os.fsync', 'os.chmod', 'os.replace')
 
 
-class TestFaults(test_sources.FileTestCase):
+class TestFaults(base.FileTestCase):
 
     def setUp(self):
         super().setUp()
@@ -151,3 +153,79 @@ class TestFaults(test_sources.FileTestCase):
         for signame in ('SIGTERM', 'SIGINT'):
             self.assertEqual('new', outcomes[(signame, 'os.replace')])
             self.assertEqual('new', outcomes[(signame, 'shutil.copy2')])
+
+
+NOVA_CONF = """# managed by hand
+[DEFAULT]
+debug = true
+
+[pci]
+# the A40s
+alias = {"name": "gpuA40", "vendor_id": "10de", "product_id": "2235"}
+alias = {"name": "nvme155", "vendor_id": "144d", "product_id": "a808"}
+
+[database]
+connection = mysql+pymysql://nova:pw@db/nova
+"""
+A40_PF = ('{"name": "gpuA40", "vendor_id": "10de", "product_id": "2235", '
+          '"device_type": "type-PF"}')
+
+
+class TestConfWriter(base.FileTestCase):
+
+    def test_replace_keeps_everything_else(self):
+        path = self.write('nova.conf', NOVA_CONF)
+        os.chmod(path, 0o640)
+        changed, backup = confwriter.write_alias(path, 'gpuA40', [A40_PF],
+                                                 replace=True)
+        self.assertTrue(changed)
+        with open(path) as f:
+            text = f.read()
+        self.assertEqual(NOVA_CONF.replace(
+            '{"name": "gpuA40", "vendor_id": "10de", "product_id": "2235"}',
+            A40_PF), text)
+        with open(backup) as f:
+            self.assertEqual(NOVA_CONF, f.read())
+        self.assertEqual(0o640, os.stat(path).st_mode & 0o777)
+
+    def test_idempotent(self):
+        path = self.write('nova.conf', NOVA_CONF)
+        confwriter.write_alias(path, 'gpuA40', [A40_PF], replace=True)
+        changed, backup = confwriter.write_alias(path, 'gpuA40', [A40_PF])
+        self.assertFalse(changed)
+        self.assertIsNone(backup)
+        self.assertEqual(1, len([n for n in os.listdir(self.dir)
+                                 if n.endswith('.bak')]))
+
+    def test_refuses_different_without_replace(self):
+        path = self.write('nova.conf', NOVA_CONF)
+        exc = self.assertRaises(confwriter.ConfWriteError,
+                                confwriter.write_alias, path, 'gpuA40',
+                                [A40_PF])
+        self.assertIn('--replace', str(exc))
+        with open(path) as f:
+            self.assertEqual(NOVA_CONF, f.read())
+
+    def test_new_alias_goes_into_pci_section(self):
+        path = self.write('nova.conf', NOVA_CONF)
+        line = ('{"name": "gpu3090", "vendor_id": "10de", '
+                '"product_id": "2204"}')
+        confwriter.write_alias(path, 'gpu3090', [line])
+        conf = novaconf.load(path)
+        self.assertEqual(3, len(conf.alias))
+        self.assertEqual(line, conf.alias[2])
+
+    def test_no_pci_section(self):
+        path = self.write('nova.conf', '[DEFAULT]\ndebug = true')
+        confwriter.write_alias(path, 'gpuA40', [A40_PF])
+        self.assertEqual([A40_PF], novaconf.load(path).alias)
+
+    def test_multi_entry_alias_replaced_as_a_whole(self):
+        text = NOVA_CONF.replace(
+            'alias = {"name": "nvme155"',
+            'alias = {"name": "gpuA40", "vendor_id": "10de", '
+            '"product_id": "2236"}\nalias = {"name": "nvme155"')
+        path = self.write('nova.conf', text)
+        confwriter.write_alias(path, 'gpuA40', [A40_PF], replace=True)
+        aliases = novaconf.load(path).alias
+        self.assertEqual([A40_PF], [a for a in aliases if 'gpuA40' in a])

@@ -34,9 +34,11 @@ from gpupassthrough_osc.pci import requestspec
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import servers
 from tests import paths
+from tests.unit import fakes
 
 FIXTURE = paths.fixture('server-show', 'no-valid-host.json')
 UUID = '0b3c5e8a-1d2f-4e6a-9c7b-2a4d6f8e0c11'
+SERVER_URL = f'http://nova.example:8774/v2.1/servers/{UUID}'
 NO_VALID_HOST = ('No valid host was found. There are not enough hosts '
                  'available.')
 EXTRA_SPECS = {'pci_passthrough:alias': 'gpuA40:2',
@@ -205,9 +207,8 @@ class TestFromComputeApi(testtools.TestCase):
 
     def test_fault_and_flavor_from_the_api_body(self):
         self.proxy.find_server.return_value = mock.Mock(id=UUID)
-        response = mock.Mock(status_code=200)
-        response.json.return_value = {'server': self.body}
-        self.proxy.get.return_value = response
+        self.proxy.get.return_value = fakes.response(
+            200, {'server': self.body}, url=SERVER_URL)
         body = self.compute.server_show(None, {}, 'train-1')
         self.proxy.find_server.assert_called_once_with(
             'train-1', ignore_missing=False, all_projects=True)
@@ -229,7 +230,8 @@ class TestFromComputeApi(testtools.TestCase):
 
     def test_an_error_status_is_not_taken_for_a_body(self):
         self.proxy.find_server.return_value = mock.Mock(id=UUID)
-        self.proxy.get.return_value = mock.Mock(status_code=500)
+        self.proxy.get.return_value = fakes.nova_fault(
+            500, 'Unexpected API Error.', url=SERVER_URL)
         exc = self.assertRaises(self.compute.ComputeApiError,
                                 self.compute.server_show, None, {}, UUID)
         self.assertIn('HTTP 500', str(exc))
