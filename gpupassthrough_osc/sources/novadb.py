@@ -465,11 +465,7 @@ class _Cell:
             low, high = conn.query(BOUNDS_SQL)[0]
         finally:
             conn.close()
-        if low is None:
-            return [None]
-        step = (high - low + 1) / count
-        ends = sorted({low + round(step * n) for n in range(count + 1)})
-        return [(start, end - 1) for start, end in zip(ends, ends[1:])]
+        return _id_ranges(low, high, count)
 
     def pools(self, id_range):
         """DevicePools of the rows in ``id_range``, or of every row."""
@@ -531,6 +527,18 @@ class _Cell:
                             numa_read=True)
         finally:
             conn.close()
+
+
+def _id_ranges(low, high, count):
+    """At most ``count`` (first, last) id ranges covering low..high.
+
+    [None] (every row, no range) for an empty table.
+    """
+    if low is None:
+        return [None]
+    step = (high - low + 1) / count
+    ends = sorted({low + round(step * n) for n in range(count + 1)})
+    return [(start, end - 1) for start, end in zip(ends, ends[1:])]
 
 
 def _merge(ranges):
