@@ -133,7 +133,7 @@ def _seconds(value):
     return seconds
 
 
-def _workers(value):
+def _workers(value: str) -> int:
     try:
         count = int(value)
     except ValueError:

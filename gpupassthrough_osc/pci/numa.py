@@ -958,7 +958,8 @@ def flavor_fit(inventory, flavor, requests: list,
     return FlavorFit(guest, wanted, inventory.host_topologies), findings
 
 
-def topology_wanted(inventory) -> Callable | bool:
+def topology_wanted(
+        inventory) -> Callable[[pci_pools.DevicePool], bool] | bool:
     """Which nodes' NUMA cells the flavor checks can use, before reading.
 
     Only a flavor with a guest NUMA topology fits a host's NUMA cells,

@@ -27,6 +27,7 @@ the step nova runs right after the spec filter.
 
 import dataclasses
 import json
+from typing import Any
 
 from gpupassthrough_osc import exceptions
 
@@ -99,7 +100,8 @@ def _int_or_none(value):
     return int(value)
 
 
-def summed(device_pools, count='usable'):
+def summed(device_pools: list[DevicePool],
+           count: str = 'usable') -> list[dict[str, Any]]:
     """One nova pool per kind of ``device_pools``, counts added up.
 
     Nova's filters (:data:`FILTERS`) judge each pool by its keys alone
@@ -107,7 +109,7 @@ def summed(device_pools, count='usable'):
     (vendor_id, product_id, dev_type, numa_node) keep and drop the same
     devices; a kind whose ``count`` is 0 is kept, as its pools were.
     """
-    kinds = {}
+    kinds: dict[tuple[Any, ...], tuple[DevicePool, int]] = {}
     for pool in device_pools:
         kind = (pool.vendor_id, pool.product_id, pool.dev_type,
                 pool.numa_node)
@@ -318,7 +320,8 @@ class PoolIndex:
             self._by_ids.setdefault(
                 (pool.vendor_id.lower(), pool.product_id.lower()),
                 []).append(pool)
-        self._by_node = None
+        self._by_node: dict[tuple[str, int],
+                            list[DevicePool]] | None = None
 
     def _candidates(self, spec):
         vendor, product = spec.get('vendor_id'), spec.get('product_id')
@@ -326,33 +329,32 @@ class PoolIndex:
             return self._by_ids.get((vendor.lower(), product.lower()), [])
         return self.pools
 
-    def matching(self, specs, count='usable'):
+    def matching(self, specs: list[dict[str, Any]],
+                 count: str = 'usable') -> list[DevicePool]:
         """DevicePools whose nova pool matches any of ``specs``."""
         specs = [without_ignored(s) for s in specs]
-        seen = {}
+        seen: dict[int, DevicePool] = {}
         for spec in specs:
-            if 'count' in spec:
-                # the one key whose value differs between pools of a kind
-                def matches(pool, spec=spec):
-                    return prop_match(pool.nova_pool(getattr(pool, count)),
-                                      [spec])
-            else:
-                verdicts = {}
-
-                def matches(pool, spec=spec, verdicts=verdicts):
+            verdicts: dict[tuple[Any, ...], bool] = {}
+            for pool in self._candidates(spec):
+                if id(pool) in seen:
+                    continue
+                if 'count' in spec:
+                    # the one key whose value differs between pools of a kind
+                    match = prop_match(pool.nova_pool(getattr(pool, count)),
+                                       [spec])
+                else:
                     kind = (pool.vendor_id, pool.product_id, pool.dev_type,
                             pool.numa_node)
-                    verdict = verdicts.get(kind)
-                    if verdict is None:
-                        verdict = verdicts[kind] = prop_match(
-                            pool.nova_pool(0), [spec])
-                    return verdict
-            for pool in self._candidates(spec):
-                if id(pool) not in seen and matches(pool):
+                    if kind not in verdicts:
+                        verdicts[kind] = prop_match(pool.nova_pool(0),
+                                                    [spec])
+                    match = verdicts[kind]
+                if match:
                     seen[id(pool)] = pool
         return list(seen.values())
 
-    def node_pools(self):
+    def node_pools(self) -> dict[tuple[str, int], list[DevicePool]]:
         """{(cell, compute_node_id): [DevicePool]}, in the pools' order."""
         if self._by_node is None:
             self._by_node = {}

@@ -21,11 +21,13 @@ decodes each field in pure Python); ``devices`` streams rows with a
 server-side cursor for ``device list``.
 """
 
+from collections.abc import Callable
 import concurrent.futures
 import dataclasses
 import functools
 import heapq
 import os
+from typing import Any
 import urllib.parse
 
 from gpupassthrough_osc import exceptions
@@ -222,7 +224,7 @@ class Connection:
         finally:
             _abandon(cur)
 
-    def indexes(self, table):
+    def indexes(self, table: str) -> set[str]:
         """Names of the indexes of ``table`` (nova's schema names them)."""
         rows = self.query(
             'SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS '
@@ -321,6 +323,14 @@ def _in(statuses):
     return '(' + ', '.join(f"'{s}'" for s in statuses) + ')'
 
 
+# (pools, nodes, leaks) of the cells read
+CellData = tuple[list[pci_pools.DevicePool],
+                 dict[tuple[str, int], audit.Node], list[audit.Leak]]
+# which nodes' NUMA cells to read: a function of their pools
+PoolFilter = Callable[[pci_pools.DevicePool], bool]
+# first and last pci_devices.id of one worker's share of a cell
+IdRange = tuple[int, int]
+
 # Connections open at once over every cell (--db-workers). MariaDB runs
 # each query on one thread: a big cell read in ranges over several
 # connections uses several of the server's cores. Four at most keeps the
@@ -370,8 +380,10 @@ LEAKS_SQL = (
     f"AND status IN {_in(pci_pools.USED_STATUSES)}")
 
 
-def read_cell(name, url, with_leaks=True, timeouts=Timeouts(),
-              with_numa=True, max_workers=1):
+def read_cell(name: str, url: str, with_leaks: bool = True,
+              timeouts: Timeouts = Timeouts(),
+              with_numa: bool | PoolFilter = True,
+              max_workers: int = 1) -> CellData:
     """Pools, nodes and (unless not wanted) leaked allocations of a cell.
 
     ``with_numa``: also the NUMA cells of the nodes with devices, which
@@ -382,8 +394,10 @@ def read_cell(name, url, with_leaks=True, timeouts=Timeouts(),
                       with_numa)
 
 
-def read_cells(cell_urls, max_workers=DEFAULT_WORKERS, with_leaks=True,
-               timeouts=Timeouts(), with_numa=True):
+def read_cells(cell_urls: list[tuple[str, str]],
+               max_workers: int = DEFAULT_WORKERS, with_leaks: bool = True,
+               timeouts: Timeouts = Timeouts(),
+               with_numa: bool | PoolFilter = True) -> CellData:
     """Pools, nodes and leaks of every cell, merged in the cells' order.
 
     At most ``max_workers`` connections are open at once, over all cells;
@@ -403,7 +417,7 @@ def read_cells(cell_urls, max_workers=DEFAULT_WORKERS, with_leaks=True,
         bounds = _all(executor, [functools.partial(c.id_ranges, ranges)
                                  for c in cells]) if ranges > 1 else \
             [[None]] * len(cells)
-        calls = []
+        calls: list[Callable[[], Any]] = []
         for cell, cell_ranges in zip(cells, bounds):
             if with_leaks:
                 calls.append(cell.leaks)
@@ -430,7 +444,8 @@ def read_cells(cell_urls, max_workers=DEFAULT_WORKERS, with_leaks=True,
     return pools, nodes, leaks
 
 
-def _all(executor, calls):
+def _all(executor: concurrent.futures.Executor,
+         calls: list[Callable[[], Any]]) -> list[Any]:
     """Results of ``calls`` run on ``executor``, in order.
 
     The first failure in order is raised once the calls started before it
@@ -449,16 +464,16 @@ def _all(executor, calls):
 class _Cell:
     """The reads of one cell database, each on a connection of its own."""
 
-    def __init__(self, name, url, timeouts):
+    def __init__(self, name: str, url: str, timeouts: Timeouts) -> None:
         self.name = name
         self.url = url
         self.timeouts = timeouts
 
-    def _connect(self):
+    def _connect(self) -> Connection:
         return Connection(self.url, label=f'cell {self.name} '
                           f'({mask(self.url)})', timeouts=self.timeouts)
 
-    def id_ranges(self, count):
+    def id_ranges(self, count: int) -> list[IdRange | None]:
         """``count`` ranges of pci_devices ids covering the table."""
         conn = self._connect()
         try:
@@ -467,7 +482,7 @@ class _Cell:
             conn.close()
         return _id_ranges(low, high, count)
 
-    def pools(self, id_range):
+    def pools(self, id_range: IdRange | None) -> list[pci_pools.DevicePool]:
         """DevicePools of the rows in ``id_range``, or of every row."""
         conn = self._connect()
         # ids and dev_types repeat on every row: keep one string of each
@@ -484,7 +499,7 @@ class _Cell:
         finally:
             conn.close()
 
-    def nodes(self):
+    def nodes(self) -> dict[tuple[str, int], audit.Node]:
         conn = self._connect()
         try:
             return {(self.name, r[0]): audit.Node(self.name, r[0], r[1],
@@ -493,7 +508,7 @@ class _Cell:
         finally:
             conn.close()
 
-    def leaks(self):
+    def leaks(self) -> list[audit.Leak]:
         conn = self._connect()
         try:
             hint = (f' FORCE INDEX ({INSTANCES_INDEX})'
@@ -511,7 +526,8 @@ class _Cell:
         return [audit.Leak(self.name, *row, instance_deleted=row[5] in
                            deleted) for row in sorted(rows)]
 
-    def add_numa_topologies(self, nodes, node_ids):
+    def add_numa_topologies(self, nodes: dict[tuple[str, int], audit.Node],
+                            node_ids: list[int]) -> None:
         if not node_ids:
             return
         conn = self._connect()
@@ -529,19 +545,21 @@ class _Cell:
             conn.close()
 
 
-def _id_ranges(low, high, count):
+def _id_ranges(low: int | None, high: int | None,
+               count: int) -> list[IdRange | None]:
     """At most ``count`` (first, last) id ranges covering low..high.
 
     [None] (every row, no range) for an empty table.
     """
-    if low is None:
+    if low is None or high is None:
         return [None]
     step = (high - low + 1) / count
     ends = sorted({low + round(step * n) for n in range(count + 1)})
     return [(start, end - 1) for start, end in zip(ends, ends[1:])]
 
 
-def _merge(ranges):
+def _merge(ranges: list[list[pci_pools.DevicePool]]
+           ) -> list[pci_pools.DevicePool]:
     """The DevicePools of each range (each in key order) as one list.
 
     The ranges split the table by primary key, so one node's devices can
@@ -550,7 +568,8 @@ def _merge(ranges):
     """
     if len(ranges) == 1:
         return ranges[0]
-    merged, last = [], None
+    merged: list[pci_pools.DevicePool] = []
+    last = None
     for pool in heapq.merge(*ranges, key=_pool_order):
         key = _pool_order(pool)
         if key == last:
@@ -566,21 +585,23 @@ def _merge(ranges):
     return merged
 
 
-def _pool_order(pool):
+def _pool_order(pool: pci_pools.DevicePool) -> tuple[Any, ...]:
     # MariaDB's GROUP BY order (NULL first) over what nova writes: ids in
     # lower-case hex, dev_type its own constants
     return (pool.compute_node_id, pool.vendor_id, pool.product_id,
             pool.dev_type, pool.numa_node is not None, pool.numa_node or 0)
 
 
+DELETED_INSTANCES_SQL = ('SELECT uuid FROM instances WHERE deleted != 0 '
+                         'AND uuid IN ({})')
+
+
 def _deleted_instances(conn, uuids):
-    found = set()
+    found: set[str] = set()
     for start in range(0, len(uuids), BATCH):
         batch = uuids[start:start + BATCH]
-        marks = ', '.join(['%s'] * len(batch))
-        found.update(r[0] for r in conn.query(
-            f'SELECT uuid FROM instances WHERE deleted != 0 '
-            f'AND uuid IN ({marks})', batch))
+        found.update(r[0] for r in conn.query(DELETED_INSTANCES_SQL.format(
+            ', '.join(['%s'] * len(batch))), batch))
     return found
 
 
