@@ -346,9 +346,10 @@ DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 POOLS_SQL = (
     f"SELECT compute_node_id, LOWER(vendor_id), LOWER(product_id), "
     f"dev_type, numa_node, COUNT(*), "
-    f"SUM(status NOT IN {_in(pci_pools.GONE_STATUSES)}), "
-    f"SUM(status = '{pci_pools.AVAILABLE}'), "
-    f"SUM(status IN {_in(pci_pools.USED_STATUSES)}) "
+    # integers, not the DECIMAL of SUM that pymysql decodes slowly
+    f"CAST(SUM(status NOT IN {_in(pci_pools.GONE_STATUSES)}) AS SIGNED), "
+    f"CAST(SUM(status = '{pci_pools.AVAILABLE}') AS SIGNED), "
+    f"CAST(SUM(status IN {_in(pci_pools.USED_STATUSES)}) AS SIGNED) "
     f"FROM pci_devices WHERE deleted = 0{{}} "
     f"GROUP BY compute_node_id, vendor_id, product_id, dev_type, numa_node")
 ID_RANGE = ' AND id BETWEEN %s AND %s'
@@ -403,16 +404,19 @@ def read_cells(cell_urls: list[tuple[str, str]],
     At most ``max_workers`` connections are open at once, over all cells;
     each query runs on a connection of its own, with the same timeouts and
     read-only transaction. With more workers than cells, each cell's scan
-    of pci_devices is split into that many ranges of its primary key (a
-    range of the clustered index is a contiguous part of the table, where
-    a range of compute_node_id reads the whole table or every row by
-    lookup). A node whose rows fall in two ranges has its counts added up,
-    and the pools are sorted, so any number of workers gives the same
-    result. The first error, in the cells' order, is raised.
+    of pci_devices is split into ranges of its primary key, two per worker
+    and cell (a range of the clustered index is a contiguous part of the
+    table, where a range of compute_node_id reads the whole table, or
+    every row by lookup on nova's index). A node whose rows fall in two
+    ranges has its counts added up, so any number of workers gives the
+    same pools in the same order. The first error, in the cells' order, is
+    raised.
     """
     cells = [_Cell(name, url, timeouts) for name, url in cell_urls]
     workers = max(1, max_workers)
-    ranges = max(1, workers // max(1, len(cells)))
+    # two ranges per connection: a connection that finished its range
+    # takes the next, so the leak query or a slow range holds no one up
+    ranges = 1 if workers == 1 else max(1, 2 * workers // len(cells or [1]))
     with concurrent.futures.ThreadPoolExecutor(workers) as executor:
         bounds = _all(executor, [functools.partial(c.id_ranges, ranges)
                                  for c in cells]) if ranges > 1 else \

@@ -33,12 +33,12 @@ def cloud(cells=1, **counts):
 
 
 def size(rows, audit=1.0, dump=1.0, list_mib=90.0, cells=1, rss=100.0,
-         split=(0.3, 0.2)):
+         split=(0.3, 0.2), start=0.9):
     one = cells == 1
     return bench.Size(rows, cloud(cells), (audit, rss),
                       (1.0, 90.0) if one else None,
                       (2.0, list_mib) if one else None, (dump, 10.0), split,
-                      (audit * 1.1, rss))
+                      (audit * 1.1, rss), start)
 
 
 class TestRunsAreChecked(testtools.TestCase):
@@ -54,6 +54,15 @@ class TestRunsAreChecked(testtools.TestCase):
         exc = self.assertRaises(bench.FailedRun, bench.run, argv,
                                 bench.rows_check(3))
         self.assertIn('2 rows printed, 3 expected', str(exc))
+
+    def test_split_of_time_comes_from_the_command(self):
+        errors = []
+        bench.run([sys.executable, '-c', 'import sys; sys.stderr.write('
+                   '"audit timing: read 1.250 s, rules 0.300 s")'],
+                  errors=errors)
+        self.assertEqual((1.25, 0.3), bench.split_of(errors[0]))
+        exc = self.assertRaises(bench.FailedRun, bench.split_of, 'DEBUG x')
+        self.assertIn('without its timing line', str(exc))
 
     def test_header_line_not_counted(self):
         check = bench.rows_check(1, header=1)
@@ -137,7 +146,7 @@ class TestTargets(testtools.TestCase):
         measured = [size(100000, audit=1.3, split=(0.2, 0.1)),
                     size(1000000, audit=4.1, dump=1.9, split=(2.0, 0.5))]
         found = bench.targets(measured, self.version, 1.6)
-        text = bench.explanations(measured, found, self.version, 1.6, 0.9)
+        text = bench.explanations(measured, found, self.version, 1.6)
         self.assertEqual(2, len(text))
         self.assertIn('(0.90 s here', text[0])
         self.assertIn('read the cell in 2.00 s', text[0])
@@ -150,14 +159,14 @@ class TestTargets(testtools.TestCase):
         measured = [size(2000)]
         found = bench.targets(measured, self.version, 1.6)
         self.assertEqual([], bench.explanations(
-            measured, found, self.version, 1.6, 0.9))
+            measured, found, self.version, 1.6))
 
 
 class TestDoc(testtools.TestCase):
 
     def test_split_of_time_is_the_rest_of_the_median(self):
-        text = bench.report([size(2000, audit=2.0, split=(0.4, 0.1))], [],
-                            1.2)
+        text = bench.report([size(2000, audit=2.0, split=(0.4, 0.1),
+                                  start=1.2)], [])
         self.assertIn('1     2000 2.00    1.20     0.40       0.10  0.30',
                       text)
 
