@@ -155,6 +155,15 @@ class TestTargets(testtools.TestCase):
         self.assertIn('69% of the audit at 100k rows', text[1])
         self.assertIn('(reading 10.0x, rules 5.0x)', text[1])
 
+    def test_one_cell_against_four(self):
+        measured = [size(1000000, audit=4.1, dump=3.0, split=(3.0, 0.4)),
+                    size(1000000, audit=3.0, dump=2.0, split=(1.9, 0.3),
+                         cells=4)]
+        found = bench.targets(measured, self.version, 1.6)
+        text = bench.explanations(measured, found, self.version, 1.6)
+        self.assertIn('read in 1.90 s (one cell: 3.00 s) and dumped in '
+                      '2.00 s (one cell: 3.00 s)', text[1])
+
     def test_no_section_when_every_target_is_met(self):
         measured = [size(2000)]
         found = bench.targets(measured, self.version, 1.6)
