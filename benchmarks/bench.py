@@ -843,14 +843,18 @@ def explanations(measured, found, version, import_ms):
     four = by.get((4, MILLION))
     if four and {'audit-vs-dump', 'audit-scaling-1'} & missed:
         one = by[(1, MILLION)]
-        why.append(
-            f'The same million rows as four cells were read in '
-            f'{four.split[0]:.2f} s (one cell: {one.split[0]:.2f} s) and '
-            f'dumped in {four.dump[0]:.2f} s (one cell: {one.dump[0]:.2f} '
-            f's): one cell\'s table and indexes outgrow the benchmark '
-            f'server\'s 128 MiB InnoDB buffer pool '
-            f'(tests/functional/mariadb.py), so every query of that cell '
-            f'reads its pages again, the dump\'s too.')
+        text = (f'The same million rows as four cells were read in '
+                f'{four.split[0]:.2f} s (one cell: {one.split[0]:.2f} s) '
+                f'and dumped in {four.dump[0]:.2f} s (one cell: '
+                f'{one.dump[0]:.2f} s)')
+        if one.dump[0] > 1.2 * four.dump[0]:
+            # said only when the dump, which the audit's code does not
+            # touch, shows it
+            text += (': one cell\'s table and indexes outgrow the '
+                     'benchmark server\'s 128 MiB InnoDB buffer pool '
+                     '(tests/functional/mariadb.py), so every query of that '
+                     'cell reads its pages again, the dump\'s too')
+        why.append(text + '.')
     for cells in sorted({m.cells for m in measured}):
         if f'audit-scaling-{cells}' not in missed:
             continue

@@ -162,7 +162,11 @@ class TestTargets(testtools.TestCase):
         found = bench.targets(measured, self.version, 1.6)
         text = bench.explanations(measured, found, self.version, 1.6)
         self.assertIn('read in 1.90 s (one cell: 3.00 s) and dumped in '
-                      '2.00 s (one cell: 3.00 s)', text[1])
+                      '2.00 s (one cell: 3.00 s): one cell\'s table', text[1])
+        # no cause where the dumps do not show one
+        measured[0] = size(1000000, audit=4.1, dump=2.1, split=(3.0, 0.4))
+        text = bench.explanations(measured, found, self.version, 1.6)
+        self.assertTrue(text[1].endswith('(one cell: 2.10 s).'), text[1])
 
     def test_no_section_when_every_target_is_met(self):
         measured = [size(2000)]
