@@ -68,6 +68,16 @@ def add_source_options(parser, flavors=True, placement=False):
               f'{novadb.READ_TIMEOUT:g} s for its answer, or this value '
               f'if larger.'))
     db.add_argument(
+        '--db-workers', metavar='<count>', type=_workers,
+        default=novadb.DEFAULT_WORKERS,
+        help=(f'Database connections to read the cells with at once (all '
+              f'cells together); with more connections than cells, each '
+              f'cell\'s pci_devices is read in that many ranges, one per '
+              f'connection, so a large cell uses several of the server\'s '
+              f'cores. The result is the same for any count. Default: '
+              f'{novadb.DEFAULT_WORKERS} (4, or the CPUs of this machine '
+              f'if fewer).'))
+    db.add_argument(
         '--no-db', action='store_true',
         help='Do not read any database, even when nova.conf names one '
              '(config-only mode, or exports only)')
@@ -99,6 +109,17 @@ def _seconds(value: str) -> float:
     if seconds is None:
         raise argparse.ArgumentTypeError(settings.not_seconds(value))
     return seconds
+
+
+def _workers(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 0 < count <= 64:
+        raise argparse.ArgumentTypeError(
+            f'{value!r} is not a number of connections from 1 to 64')
+    return count
 
 
 def sources(app, parsed_args: argparse.Namespace) -> readers.Sources:

@@ -226,9 +226,10 @@ def alias_never_matches(inventory: model.Inventory) -> model.Findings:
     findings = []
     for name, policy, specs in _unique_aliases(inventory):
         near = inventory.index.matching(_loose(specs))
-        # nova's filters over every pool the ids could reach
-        kept, dropped = pci_pools.filter_pools(
-            [p.nova_pool(p.usable) for p in near], specs)
+        # nova's filters over every pool the ids could reach, the pools
+        # of all hosts summed per kind: the same devices kept and dropped
+        kept, dropped = pci_pools.filter_pools(pci_pools.summed(near),
+                                               specs)
         recorded = sorted({p.dev_type for p in near})
         ids = sorted({f'{p.vendor_id}:{p.product_id}' for p in near}) or \
             sorted({f"{s.get('vendor_id')}:{s.get('product_id')}"
@@ -326,9 +327,15 @@ def gpus_without_alias(inventory: model.Inventory) -> model.Findings:
              for s in _loose(alias_specs)]
     covered = {id(p) for p in inventory.index.matching(specs)}
     counts: dict[tuple[str, str, str], int] = {}
+    # per ids: a cloud has a few models on thousands of hosts
+    known: dict[tuple[str, str], bool] = {}
     for pool in inventory.pools:
-        if pool.dev_type == pci_pools.VF or id(pool) in covered or \
-                not catalog.is_known_gpu(pool.vendor_id, pool.product_id):
+        if pool.dev_type == pci_pools.VF or id(pool) in covered:
+            continue
+        ids = (pool.vendor_id, pool.product_id)
+        if ids not in known:
+            known[ids] = catalog.is_known_gpu(*ids)
+        if not known[ids]:
             continue
         key = (pool.vendor_id, pool.product_id, pool.dev_type)
         counts[key] = counts.get(key, 0) + pool.total
@@ -529,12 +536,9 @@ def _live_nodes(inventory: model.Inventory,
     for _count, specs in wanted:
         nodes = {p.node_key for p in inventory.index.matching(specs)}
         candidates = nodes if candidates is None else candidates & nodes
-    result: numa.LiveNodes = {}
-    for pool in inventory.pools or []:
-        if pool.node_key in (candidates or ()) and not _node_deleted(
-                inventory, pool.node_key):
-            result.setdefault(pool.node_key, []).append(pool)
-    return result
+    return {key: pools for key, pools in inventory.index.node_pools().items()
+            if key in (candidates or ()) and
+            not _node_deleted(inventory, key)}
 
 
 def _hosts_supporting(nodes: numa.LiveNodes,

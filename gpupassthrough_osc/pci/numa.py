@@ -1001,6 +1001,37 @@ def flavor_fit(inventory: model.Inventory, flavor: model.Flavor,
     return FlavorFit(guest, wanted, inventory.host_topologies), findings
 
 
+def topology_wanted(
+        inventory: model.Inventory
+) -> Callable[[pci_pools.DevicePool], bool] | bool:
+    """Which nodes' NUMA cells the flavor checks can use, before reading.
+
+    Only a flavor with a guest NUMA topology fits a host's NUMA cells,
+    and only on a host whose devices pass nova's first step, the spec
+    filter (pci.pools), for one of its aliases. Returns a function of a
+    DevicePool accepting the pools of those hosts (a blob is kilobytes
+    per node, a big cell has tens of thousands of nodes), or False when
+    no flavor needs any. Reads ``inventory.flavors`` and its alias configs
+    only: called before the pools are read.
+    """
+    specs: list[pci_pools.Spec] = []
+    for flavor in inventory.flavors or ():
+        value = flavor.specs.get(pci_request.EXTRA_SPEC)
+        if value is None or not scheduler.has_guest_numa_topology(
+                flavor.specs):
+            continue
+        requests, _problem = pci_request.parse_stored(value)
+        for request in requests:
+            for _conf, config in inventory.alias_configs:
+                alias = config.aliases().get(request.name)
+                if alias:
+                    specs += [pci_pools.without_ignored(s) for s in alias[1]]
+    if not specs:
+        return False
+    return lambda pool: pci_pools.prop_match(pool.nova_pool(pool.usable),
+                                             specs)
+
+
 def unchecked(inventory: model.Inventory, fit: FlavorFit) -> str:
     """' (NUMA fit not modelled on ...)' for a finding's message, or ''."""
     if not fit.unchecked:

@@ -52,7 +52,8 @@ class DeviceReader(typing.Protocol):
     """What the commands ask a device source for."""
 
     def device_data(self, with_leaks: bool = True,
-                    with_numa: bool = False) -> DeviceData:
+                    with_numa: bool | novadb.PoolFilter = False
+                    ) -> DeviceData:
         """(pools, nodes, leaks), or (None, {}, None) without devices."""
 
     def devices(self, device_filter: DeviceFilter
@@ -70,11 +71,13 @@ class DatabaseDevices:
     """
 
     def __init__(self, cell_url: str | None, api_url: str | None,
-                 timeouts: novadb.Timeouts, notes: list[str]) -> None:
+                 timeouts: novadb.Timeouts, notes: list[str],
+                 workers: int = novadb.DEFAULT_WORKERS) -> None:
         self.cell_url = cell_url
         self.api_url = api_url
         self.timeouts = timeouts
         self.notes = notes
+        self.workers = workers
 
     def cells(self) -> list[novadb.CellUrl]:
         """[(name, url)] of the cells to read."""
@@ -90,7 +93,8 @@ class DatabaseDevices:
         return []
 
     def device_data(self, with_leaks: bool = True,
-                    with_numa: bool = False) -> DeviceData:
+                    with_numa: bool | novadb.PoolFilter = False
+                    ) -> DeviceData:
         """Pools, nodes and leaks of every cell.
 
         ``with_numa``: read the nodes' NUMA cells too (kilobytes per
@@ -102,8 +106,8 @@ class DatabaseDevices:
                 'no nova database or --pci-devices export: device, '
                 'capacity and leak checks skipped (config-only mode)')
             return None, {}, None
-        return novadb.read_cells(cells, 8, with_leaks, self.timeouts,
-                                 with_numa)
+        return novadb.read_cells(cells, self.workers, with_leaks,
+                                 self.timeouts, with_numa)
 
     def devices(self, device_filter: DeviceFilter
                 ) -> collections.abc.Iterator[DeviceRow]:
@@ -174,7 +178,8 @@ class ExportDevices:
         return exports.read_nodes(self.nodes_path, _one_cell(devices))
 
     def device_data(self, with_leaks: bool = True,
-                    with_numa: bool = False) -> DeviceData:
+                    with_numa: bool | novadb.PoolFilter = False
+                    ) -> DeviceData:
         """Pools and nodes of the exports.
 
         Leaks are never read (they need the instances table); the NUMA

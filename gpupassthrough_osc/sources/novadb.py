@@ -22,8 +22,12 @@ server-side cursor for ``device list``.
 """
 
 import collections.abc
+from collections.abc import Callable
 import concurrent.futures
 import dataclasses
+import functools
+import heapq
+import os
 import typing
 import urllib.parse
 
@@ -206,8 +210,13 @@ class Connection:
                 cur.execute(sql, args)
                 return cur.fetchall()
         except self._pymysql.err.Error as exc:
-            raise DatabaseError(
-                f'{self.label}: {self._reason(exc, "read")}') from None
+            reason = self._reason(exc, 'read')
+            if _lost(exc):
+                # the audit reads a cell over several queries at once: one
+                # lost is a partial read of the cloud, and nothing is shown
+                reason = (f'connection lost during a query ({reason}): the '
+                          f'result is incomplete')
+            raise DatabaseError(f'{self.label}: {reason}') from None
 
     def stream(self, sql: str,
                args: collections.abc.Sequence[typing.Any] = ()
@@ -238,6 +247,13 @@ class Connection:
         finally:
             _abandon(cur)
 
+    def indexes(self, table: str) -> set[str]:
+        """Names of the indexes of ``table`` (nova's schema names them)."""
+        rows = self.query(
+            'SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS '
+            'WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s', (table,))
+        return {r[0] for r in rows}
+
     def columns(self, table: str) -> set[str]:
         rows = self.query(
             'SELECT COLUMN_NAME FROM information_schema.COLUMNS '
@@ -250,6 +266,16 @@ class Connection:
             self.conn.close()
         except Exception:
             pass
+
+
+# CR_SERVER_LOST, CR_SERVER_GONE_ERROR, CR_SERVER_LOST_EXTENDED
+_LOST_ERRNOS = frozenset({2013, 2006, 2055})
+
+
+def _lost(exc: BaseException) -> bool:
+    """Did the server go away (killed, restarted) during the query?"""
+    args: tuple[typing.Any, ...] = exc.args
+    return bool(args) and args[0] in _LOST_ERRNOS and not _timed_out(exc)
 
 
 def _abandon(cursor: typing.Any) -> None:
@@ -332,113 +358,289 @@ def _in(statuses: collections.abc.Iterable[str]) -> str:
     return '(' + ', '.join(f"'{s}'" for s in statuses) + ')'
 
 
+# which nodes' NUMA cells to read: a function of their pools
+PoolFilter = Callable[[pci_pools.DevicePool], bool]
+# first and last pci_devices.id of one worker's share of a cell
+IdRange = tuple[int, int]
+
+# Connections open at once over every cell (--db-workers). MariaDB runs
+# each query on one thread: a big cell read in ranges over several
+# connections uses several of the server's cores. Four at most keeps the
+# load on a production server modest (nova's services hold dozens of
+# connections); fewer on a small client, whose one Python process decodes
+# and merges every answer under one lock.
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
+
 # The counts of pci.pools.DevicePool, computed by MariaDB; the statuses are
 # pci.pools' own constants so the SQL and the export path cannot disagree.
+# ``{}`` takes the range of primary keys one worker reads (see read_cells).
+# MariaDB returns the groups in GROUP BY order, which merges the ranges.
 POOLS_SQL = (
     f"SELECT compute_node_id, LOWER(vendor_id), LOWER(product_id), "
     f"dev_type, numa_node, COUNT(*), "
-    f"SUM(status NOT IN {_in(pci_pools.GONE_STATUSES)}), "
-    f"SUM(status = '{pci_pools.AVAILABLE}'), "
-    f"SUM(status IN {_in(pci_pools.USED_STATUSES)}) "
-    f"FROM pci_devices WHERE deleted = 0 "
+    # integers, not the DECIMAL of SUM that pymysql decodes slowly
+    f"CAST(SUM(status NOT IN {_in(pci_pools.GONE_STATUSES)}) AS SIGNED), "
+    f"CAST(SUM(status = '{pci_pools.AVAILABLE}') AS SIGNED), "
+    f"CAST(SUM(status IN {_in(pci_pools.USED_STATUSES)}) AS SIGNED) "
+    f"FROM pci_devices WHERE deleted = 0{{}} "
     f"GROUP BY compute_node_id, vendor_id, product_id, dev_type, numa_node")
+ID_RANGE = ' AND id BETWEEN %s AND %s'
+# The primary key's ends: InnoDB answers from the clustered index alone.
+BOUNDS_SQL = 'SELECT MIN(id), MAX(id) FROM pci_devices'
 
 NODES_SQL = 'SELECT id, host, deleted FROM compute_nodes'
 # The NUMA cells nova fits guests onto (nova/objects/numa.py), only for
-# nodes with devices: a blob is kilobytes and other nodes never matter.
+# nodes whose devices a NUMA flavor can ask for: a blob is kilobytes.
 NUMA_SQL = 'SELECT id, numa_topology FROM compute_nodes WHERE id IN ({})'
-NUMA_BATCH = 1000
+BATCH = 1000
 
-# Rows held by an instance whose row is soft-deleted or absent. Uses the
-# (instance_uuid, deleted) index; only allocated/claimed rows are joined.
-LEAKS_SQL = (
-    "SELECT p.compute_node_id, p.address, p.vendor_id, p.product_id, "
-    "p.status, p.instance_uuid "
-    "FROM pci_devices p LEFT JOIN instances i "
+# Rows held by an instance whose row is soft-deleted or absent, in two
+# steps. First the ids, from nova's indexes alone: only rows with an
+# instance_uuid are in ix_pci_devices_instance_uuid_deleted (which holds
+# deleted and the primary key too), and instances_uuid_deleted_idx answers
+# "is there a live instance row" without reading the row; MariaDB picks
+# the unique uuid key and reads every instance row unless told (``{}``).
+LEAK_IDS_SQL = (
+    "SELECT p.id FROM pci_devices p LEFT JOIN instances i{} "
     "ON i.uuid = p.instance_uuid AND i.deleted = 0 "
-    f"WHERE p.deleted = 0 AND p.status IN {_in(pci_pools.USED_STATUSES)} "
-    "AND p.instance_uuid IS NOT NULL AND i.uuid IS NULL")
+    "WHERE p.instance_uuid IS NOT NULL AND p.deleted = 0 "
+    "AND i.uuid IS NULL")
+INSTANCES_INDEX = 'instances_uuid_deleted_idx'
+# Then the few leaked rows by primary key.
+LEAKS_SQL = (
+    "SELECT compute_node_id, address, vendor_id, product_id, status, "
+    "instance_uuid FROM pci_devices WHERE id IN ({}) "
+    f"AND status IN {_in(pci_pools.USED_STATUSES)}")
 
 
 def read_cell(name: str, url: str, with_leaks: bool = True,
               timeouts: Timeouts = Timeouts(),
-              with_numa: bool = True) -> CellData:
+              with_numa: bool | PoolFilter = True,
+              max_workers: int = 1) -> CellData:
     """Pools, nodes and (unless not wanted) leaked allocations of a cell.
 
     ``with_numa``: also the NUMA cells of the nodes with devices, which
-    only flavors with a guest NUMA topology need.
+    only flavors with a guest NUMA topology need; a function of a
+    DevicePool reads them only for the nodes of the pools it accepts.
     """
-    conn = Connection(url, label=f'cell {name} ({mask(url)})',
-                      timeouts=timeouts)
-    # ids and dev_types repeat on every row: keep one string of each
-    same: dict[str, str] = {}
-    try:
-        pools = [pci_pools.DevicePool(
-            name, node, same.setdefault(vendor, vendor),
-            same.setdefault(product, product),
-            same.setdefault(dev_type, dev_type), numa, int(total),
-            int(usable), int(available), int(used))
-            for node, vendor, product, dev_type, numa, total, usable,
-            available, used in conn.stream(POOLS_SQL)]
-        nodes = {(name, r[0]): model.Node(name, r[0], r[1],
-                                          deleted=bool(r[2]))
-                 for r in conn.stream(NODES_SQL)}
-        if with_numa:
-            _add_numa_topologies(conn, name, nodes,
-                                 sorted({p.compute_node_id for p in pools}))
-        leaks = [model.Leak(name, node, address, vendor, product, status,
-                            instance, instance_deleted=False)
-                 for node, address, vendor, product, status, instance
-                 in (conn.query(LEAKS_SQL) if with_leaks else ())]
-        deleted = _deleted_instances(conn, [lk.instance_uuid
-                                            for lk in leaks])
-        leaks = [dataclasses.replace(lk, instance_deleted=lk.instance_uuid
-                                     in deleted) for lk in leaks]
-    finally:
-        conn.close()
-    return pools, nodes, leaks
-
-
-def _add_numa_topologies(conn: Connection, cell: str,
-                         nodes: dict[NodeKey, model.Node],
-                         node_ids: list[int]) -> None:
-    for start in range(0, len(node_ids), NUMA_BATCH):
-        batch = node_ids[start:start + NUMA_BATCH]
-        sql = NUMA_SQL.format(', '.join(['%s'] * len(batch)))
-        for node_id, topology in conn.query(sql, batch):
-            key = (cell, node_id)
-            if key in nodes:
-                nodes[key] = dataclasses.replace(
-                    nodes[key], numa_topology=topology, numa_read=True)
-
-
-def _deleted_instances(conn: Connection, uuids: list[str]) -> set[str]:
-    if not uuids:
-        return set()
-    marks = ', '.join(['%s'] * len(uuids))
-    rows = conn.query(f'SELECT uuid FROM instances WHERE deleted != 0 '
-                      f'AND uuid IN ({marks})', uuids)
-    return {r[0] for r in rows}
+    return read_cells([(name, url)], max_workers, with_leaks, timeouts,
+                      with_numa)
 
 
 def read_cells(cell_urls: collections.abc.Sequence[CellUrl],
-               max_workers: int = 8, with_leaks: bool = True,
+               max_workers: int = DEFAULT_WORKERS, with_leaks: bool = True,
                timeouts: Timeouts = Timeouts(),
-               with_numa: bool = True) -> CellData:
-    """Read every cell concurrently; merge pools, nodes and leaks."""
-    pools: list[pci_pools.DevicePool] = []
-    nodes: dict[NodeKey, model.Node] = {}
-    leaks: list[model.Leak] = []
-    with concurrent.futures.ThreadPoolExecutor(
-            max_workers=max(1, min(max_workers, len(cell_urls)))) as pool:
-        results = pool.map(
-            lambda c: read_cell(c[0], c[1], with_leaks, timeouts, with_numa),
-            cell_urls)
-        for cell_pools, cell_nodes, cell_leaks in results:
-            pools.extend(cell_pools)
-            nodes.update(cell_nodes)
-            leaks.extend(cell_leaks)
+               with_numa: bool | PoolFilter = True) -> CellData:
+    """Pools, nodes and leaks of every cell, merged in the cells' order.
+
+    At most ``max_workers`` connections are open at once, over all cells;
+    each query runs on a connection of its own, with the same timeouts and
+    read-only transaction. With more workers than cells, each cell's scan
+    of pci_devices is split into ranges of its primary key, two per worker
+    and cell (a range of the clustered index is a contiguous part of the
+    table, where a range of compute_node_id reads the whole table, or
+    every row by lookup on nova's index). A node whose rows fall in two
+    ranges has its counts added up, so any number of workers gives the
+    same pools in the same order. The first error, in the cells' order, is
+    raised.
+    """
+    cells = [_Cell(name, url, timeouts) for name, url in cell_urls]
+    workers = max(1, max_workers)
+    # two ranges per connection: a connection that finished its range
+    # takes the next, so the leak query or a slow range holds no one up
+    ranges = 1 if workers == 1 else max(1, 2 * workers // len(cells or [1]))
+    with concurrent.futures.ThreadPoolExecutor(workers) as executor:
+        bounds = _all(executor, [functools.partial(c.id_ranges, ranges)
+                                 for c in cells]) if ranges > 1 else \
+            [[None]] * len(cells)
+        calls: list[Callable[[], typing.Any]] = []
+        for cell, cell_ranges in zip(cells, bounds):
+            if with_leaks:
+                calls.append(cell.leaks)
+            calls += [functools.partial(cell.pools, r) for r in cell_ranges]
+            calls.append(cell.nodes)
+        results = iter(_all(executor, calls))
+        read = []
+        for cell, cell_ranges in zip(cells, bounds):
+            leaks = next(results) if with_leaks else []
+            pools = _merge([next(results) for _ in cell_ranges])
+            read.append((cell, pools, next(results), leaks))
+        if with_numa:
+            wanted = with_numa if callable(with_numa) else None
+            _all(executor, [functools.partial(
+                cell.add_numa_topologies, nodes, sorted(
+                    {p.compute_node_id for p in pools
+                     if wanted is None or wanted(p)}))
+                for cell, pools, nodes, _leaks in read])
+    pools, nodes, leaks = [], {}, []
+    for _cell, cell_pools, cell_nodes, cell_leaks in read:
+        pools.extend(cell_pools)
+        nodes.update(cell_nodes)
+        leaks.extend(cell_leaks)
     return pools, nodes, leaks
+
+
+def _all(executor: concurrent.futures.Executor,
+         calls: list[Callable[[], typing.Any]]) -> list[typing.Any]:
+    """Results of ``calls`` run on ``executor``, in order.
+
+    The first failure in order is raised once the calls started before it
+    ended; calls not started yet are cancelled.
+    """
+    futures = [executor.submit(call) for call in calls]
+    try:
+        return [f.result() for f in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        concurrent.futures.wait(futures)
+        raise
+
+
+class _Cell:
+    """The reads of one cell database, each on a connection of its own."""
+
+    def __init__(self, name: str, url: str, timeouts: Timeouts) -> None:
+        self.name = name
+        self.url = url
+        self.timeouts = timeouts
+
+    def _connect(self) -> Connection:
+        return Connection(self.url, label=f'cell {self.name} '
+                          f'({mask(self.url)})', timeouts=self.timeouts)
+
+    def id_ranges(self, count: int) -> list[IdRange | None]:
+        """``count`` ranges of pci_devices ids covering the table."""
+        conn = self._connect()
+        try:
+            low, high = conn.query(BOUNDS_SQL)[0]
+        finally:
+            conn.close()
+        return _id_ranges(low, high, count)
+
+    def pools(self, id_range: IdRange | None) -> list[pci_pools.DevicePool]:
+        """DevicePools of the rows in ``id_range``, or of every row."""
+        conn = self._connect()
+        # ids and dev_types repeat on every row: keep one string of each
+        same: dict[str, str] = {}
+        try:
+            sql = POOLS_SQL.format(ID_RANGE if id_range else '')
+            return [pci_pools.DevicePool(
+                self.name, node, same.setdefault(vendor, vendor),
+                same.setdefault(product, product),
+                same.setdefault(dev_type, dev_type), numa, int(total),
+                int(usable), int(available), int(used))
+                for node, vendor, product, dev_type, numa, total, usable,
+                available, used in conn.stream(sql, id_range or ())]
+        finally:
+            conn.close()
+
+    def nodes(self) -> dict[tuple[str, int], model.Node]:
+        conn = self._connect()
+        try:
+            return {(self.name, r[0]): model.Node(self.name, r[0], r[1],
+                                                  deleted=bool(r[2]))
+                    for r in conn.stream(NODES_SQL)}
+        finally:
+            conn.close()
+
+    def leaks(self) -> list[model.Leak]:
+        conn = self._connect()
+        try:
+            hint = (f' FORCE INDEX ({INSTANCES_INDEX})'
+                    if INSTANCES_INDEX in conn.indexes('instances') else '')
+            ids = [r[0] for r in conn.query(LEAK_IDS_SQL.format(hint))]
+            rows: list[Row] = []
+            for start in range(0, len(ids), BATCH):
+                batch = ids[start:start + BATCH]
+                rows += conn.query(LEAKS_SQL.format(
+                    ', '.join(['%s'] * len(batch))), batch)
+            deleted = _deleted_instances(conn, [r[5] for r in rows])
+        finally:
+            conn.close()
+        # by host and address, whatever order the index gave
+        return [model.Leak(self.name, node, address, vendor, product, status,
+                           instance, instance_deleted=instance in deleted)
+                for node, address, vendor, product, status, instance
+                in sorted(rows)]
+
+    def add_numa_topologies(self, nodes: dict[tuple[str, int], model.Node],
+                            node_ids: list[int]) -> None:
+        if not node_ids:
+            return
+        conn = self._connect()
+        try:
+            for start in range(0, len(node_ids), BATCH):
+                batch = node_ids[start:start + BATCH]
+                sql = NUMA_SQL.format(', '.join(['%s'] * len(batch)))
+                for node_id, topology in conn.query(sql, batch):
+                    key = (self.name, node_id)
+                    if key in nodes:
+                        nodes[key] = dataclasses.replace(
+                            nodes[key], numa_topology=topology,
+                            numa_read=True)
+        finally:
+            conn.close()
+
+
+def _id_ranges(low: int | None, high: int | None,
+               count: int) -> list[IdRange | None]:
+    """At most ``count`` (first, last) id ranges covering low..high.
+
+    [None] (every row, no range) for an empty table.
+    """
+    if low is None or high is None:
+        return [None]
+    step = (high - low + 1) / count
+    ends = sorted({low + round(step * n) for n in range(count + 1)})
+    return [(start, end - 1) for start, end in zip(ends, ends[1:])]
+
+
+def _merge(ranges: list[list[pci_pools.DevicePool]]
+           ) -> list[pci_pools.DevicePool]:
+    """The DevicePools of each range (each in key order) as one list.
+
+    The ranges split the table by primary key, so one node's devices can
+    be counted in two of them: their counts add up. Streamed, so that a
+    million-row cell holds no second copy of its pools.
+    """
+    if len(ranges) == 1:
+        return ranges[0]
+    merged: list[pci_pools.DevicePool] = []
+    last = None
+    for pool in heapq.merge(*ranges, key=_pool_order):
+        key = _pool_order(pool)
+        if key == last:
+            have = merged[-1]
+            merged[-1] = dataclasses.replace(
+                have, total=have.total + pool.total,
+                usable=have.usable + pool.usable,
+                available=have.available + pool.available,
+                used=have.used + pool.used)
+        else:
+            merged.append(pool)
+            last = key
+    return merged
+
+
+def _pool_order(pool: pci_pools.DevicePool) -> tuple[typing.Any, ...]:
+    # MariaDB's GROUP BY order (NULL first) over what nova writes: ids in
+    # lower-case hex, dev_type its own constants
+    return (pool.compute_node_id, pool.vendor_id, pool.product_id,
+            pool.dev_type, pool.numa_node is not None, pool.numa_node or 0)
+
+
+DELETED_INSTANCES_SQL = ('SELECT uuid FROM instances WHERE deleted != 0 '
+                         'AND uuid IN ({})')
+
+
+def _deleted_instances(conn: Connection, uuids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(uuids), BATCH):
+        batch = uuids[start:start + BATCH]
+        found.update(r[0] for r in conn.query(DELETED_INSTANCES_SQL.format(
+            ', '.join(['%s'] * len(batch))), batch))
+    return found
 
 
 PLACEMENT_NODES_SQL = ('SELECT id, uuid, host, hypervisor_hostname '

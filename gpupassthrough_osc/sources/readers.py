@@ -28,8 +28,8 @@ import argparse
 import collections.abc
 
 from gpupassthrough_osc.pci import model
+from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import placement as pci_placement
-from gpupassthrough_osc.pci import scheduler
 from gpupassthrough_osc.sources import compute as compute_api
 from gpupassthrough_osc.sources import devices
 from gpupassthrough_osc.sources import flavors
@@ -89,7 +89,9 @@ class Sources:
                 f'no nova.conf read ({novaconf.DEFAULT_PATH} is not '
                 f'readable): alias checks skipped; give --nova-conf PATH')
         self.database = devices.DatabaseDevices(
-            cell_url, self.api_url, self.timeouts, self.notes)
+            cell_url, self.api_url, self.timeouts, self.notes,
+            workers=getattr(args, 'db_workers', None) or
+            novadb.DEFAULT_WORKERS)
         self.devices_from: devices.DeviceReader = self.database
         if args.pci_devices:
             self.devices_from = devices.ExportDevices(
@@ -101,7 +103,8 @@ class Sources:
                                                self.notes)
 
     def device_data(self, with_leaks: bool = True,
-                    with_numa: bool = False) -> devices.DeviceData:
+                    with_numa: bool | novadb.PoolFilter = False
+                    ) -> devices.DeviceData:
         """(pools, nodes, leaks) or (None, {}, None) without device data.
 
         ``with_numa``: read the nodes' NUMA cells from the database too
@@ -152,15 +155,16 @@ class Sources:
 
     def inventory(self, placement: bool = False) -> model.Inventory:
         """What the rules read; placement only when asked (the audit)."""
-        flavor_list = self.flavors()
-        # NUMA cells matter only to flavors with a guest NUMA topology
-        with_numa = any(scheduler.has_guest_numa_topology(f.specs)
-                        for f in flavor_list or ())
-        pools, nodes, leaks = self.device_data(with_numa=with_numa)
-        views = self.placement_views() if placement else None
-        return model.Inventory(confs=list(self.confs), pools=pools,
-                               nodes=nodes, leaks=leaks, flavors=flavor_list,
-                               providers=views, notes=list(self.notes))
+        data = model.Inventory(confs=list(self.confs),
+                               flavors=self.flavors())
+        # NUMA cells matter only to flavors with a guest NUMA topology, on
+        # hosts with devices their aliases match; the aliases are parsed
+        # once, for this and for the rules
+        data.pools, data.nodes, data.leaks = self.device_data(
+            with_numa=numa.topology_wanted(data))
+        data.providers = self.placement_views() if placement else None
+        data.notes = list(self.notes)
+        return data
 
     def server(self, ref: str, show_path: str | None = None
                ) -> servers.Server:

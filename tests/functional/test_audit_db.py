@@ -451,3 +451,63 @@ class TestNuma(DbTestCase):
         self.assertIn('best host compute1 has 1 on node 0, 1 on node 1',
                       found['Message'])
         self.assertEqual(['FLAVOR_NUMA_UNSATISFIABLE'], self.codes(result))
+
+
+class TestDbWorkers(DbTestCase):
+    """A cell read in ranges over several connections reads the same."""
+
+    def test_one_and_four_workers_print_the_same(self):
+        nodes = [self.cell.add_node(f'gpu-a40-{n:02d}',
+                                    deleted=n == 5) for n in range(1, 9)]
+        for n, node in enumerate(nodes):
+            self.cell.add_device(node, '0000:21:00.0', '10de', '2235',
+                                 'type-PF', numa_node=0)
+            self.cell.add_device(node, '0000:22:00.0', '10de', '2235',
+                                 'type-PF', numa_node=1, status='allocated',
+                                 instance_uuid=self.cell.add_instance(
+                                     f'gpu-a40-{n + 1:02d}',
+                                     deleted=n % 3 == 0))
+        # a card added later: its rows come after every other node's, so
+        # each node's rows fall in two ranges of the primary key
+        for node in nodes:
+            self.cell.add_device(node, '0000:23:00.0', '10de', '2235',
+                                 'type-PF', numa_node=0)
+            self.cell.add_device(node, '0000:1a:00.0', '10de', '2204',
+                                 'type-PCI')
+        self.api.add_flavor('a40.2', {'pci_passthrough:alias': 'gpuA40:2'})
+        self.api.add_flavor('a40.4', {'pci_passthrough:alias': 'gpuA40:4'})
+        conf = self.nova_conf(A40_PF)
+        outputs = {}
+        for workers in ('1', '4'):
+            audit = self.audit(conf, '--fail-on', 'never', '--db-workers',
+                               workers)
+            summary = self.openstack(
+                'gpu', 'device', 'list', '--summary', '--nova-conf', conf,
+                '-f', 'json', '--db-workers', workers, check=0)
+            outputs[workers] = (audit.stdout, summary.stdout)
+        self.assertEqual(outputs['1'], outputs['4'])
+        found = json.loads(outputs['4'][0])
+        self.assertEqual(
+            ['DEVICES_ON_DELETED_NODE', 'FLAVOR_UNSATISFIABLE',
+             'GPU_WITHOUT_ALIAS', 'PCI_DEVICE_LEAKED'],
+            sorted({f['Code'] for f in found}))
+        # three leaks on live nodes (nodes 1, 4 and 7), one finding each
+        self.assertEqual(3, sum(f['Code'] == 'PCI_DEVICE_LEAKED'
+                                for f in found))
+        rows = {r['Host']: r for r in json.loads(outputs['4'][1])
+                if r['Product ID'] == '2235'}
+        # each host's three A40s counted once, from both ranges
+        self.assertEqual({3}, {r['Total'] for r in rows.values()})
+
+    def test_bad_worker_count_is_one_error_line(self):
+        for value in ('0', '-1', 'x'):
+            result = self.openstack('gpu', 'device', 'audit', '--no-db',
+                                    '--db-workers', value)
+            self.assertEqual(2, result.rc, result.stderr)
+            self.assertNotIn('Traceback', result.stderr)
+            errors = [line for line in result.stderr.splitlines()
+                      if 'error:' in line]
+            self.assertEqual(
+                [f'openstack gpu device audit: error: argument '
+                 f'--db-workers: {value!r} is not a number of connections '
+                 f'from 1 to 64'], errors)

@@ -419,7 +419,9 @@ class TestServerKilled(FailureTestCase):
         lines = [line for line in err.splitlines() if line.strip()]
         self.assertEqual(1, len(lines), err)
         self.assertIn('cell default (', lines[0])
-        self.assertIn('connection lost after 0 rows', lines[0])
+        # streamed or not: the pools (streamed) or the leak and range
+        # queries (--db-workers runs them at once) may be the one cut
+        self.assertIn('connection lost', lines[0])
         self.assertIn('the result is incomplete', lines[0])
         self.assertNotIn(mariadb.ADMIN_PASSWORD, out + err)
 

@@ -391,3 +391,23 @@ class TestExplain(testtools.TestCase):
     def test_shared_cpus_fit(self):
         [row] = self.explain(TWO_NODES).hosts
         self.assertTrue(row.fits_now)
+
+
+class TestTopologyWanted(testtools.TestCase):
+    """NUMA cells are read only for hosts a NUMA flavor's aliases match."""
+
+    def test_only_pools_a_numa_flavor_can_use(self):
+        a40 = pools.DevicePool('cell1', 2, '10de', '2235', 'type-PF', 0, 1,
+                               1, 1)
+        numa_flavor = flavor(**hw(cpu_policy='dedicated'))
+        wanted = numa.topology_wanted(inventory([numa_flavor], None))
+        self.assertTrue(wanted(v100s_pool(1, 0)))
+        self.assertFalse(wanted(a40))
+
+    def test_nothing_without_a_numa_flavor(self):
+        self.assertIs(False, numa.topology_wanted(
+            inventory([flavor()], None)))
+        # an alias no config defines: the capacity check never runs
+        self.assertIs(False, numa.topology_wanted(inventory(
+            [flavor(alias='undefined:1', **hw(cpu_policy='dedicated'))],
+            None)))

@@ -88,3 +88,41 @@ class TestSupports(testtools.TestCase):
         host = [pool('2204', 'type-PCI', 1)]
         pools.supports(host, [(1, [{'product_id': '2204'}])])
         self.assertEqual(1, host[0]['count'])
+
+
+def device_pool(node, product_id, dev_type, numa_node=0, usable=1):
+    return pools.DevicePool('c', node, '10de', product_id, dev_type,
+                            numa_node, usable, usable, usable, 0)
+
+
+class TestPoolIndex(testtools.TestCase):
+    """Each kind of pool matched once gives every pool's own verdict."""
+
+    def test_matching_keeps_nova_answer_and_order(self):
+        fleet = [device_pool(n, '2235', 'type-PF', numa_node=n % 2)
+                 for n in range(6)] + [device_pool(9, '2235', 'type-VF')]
+        index = pools.PoolIndex(fleet)
+        specs = [{'vendor_id': '10de', 'product_id': '2235',
+                  'dev_type': 'type-PF', 'numa_node': 1},
+                 {'vendor_id': '10DE', 'product_id': '2235',
+                  'dev_type': 'type-VF'}]
+        pf_on_node1 = [p for p in fleet
+                       if pools.prop_match(p.nova_pool(1), specs[:1])]
+        self.assertEqual(pf_on_node1 + fleet[-1:], index.matching(specs))
+        self.assertEqual([1, 3, 5, 9], [p.compute_node_id
+                                        for p in index.matching(specs)])
+        self.assertEqual([fleet[-1]], index.node_pools()[('c', 9)])
+
+    def test_summed_pools_keep_and_drop_the_same_devices(self):
+        fleet = [device_pool(n, '2235', 'type-PF', usable=n % 3)
+                 for n in range(5)] + [device_pool(7, '1df6', 'type-PCI')]
+        specs = [{'vendor_id': '10de', 'product_id': '2235'}]
+        each = pools.filter_pools([p.nova_pool(p.usable) for p in fleet],
+                                  specs)
+        summed = pools.filter_pools(pools.summed(fleet), specs)
+        self.assertEqual(each[1], summed[1])
+        self.assertEqual(sum(p['count'] for p in each[0]),
+                         sum(p['count'] for p in summed[0]))
+        self.assertEqual([{'vendor_id': '10de', 'product_id': '2235',
+                           'dev_type': 'type-PF', 'numa_node': 0,
+                           'count': 4}], pools.summed(fleet[:5]))

@@ -16,6 +16,7 @@
 
 import testtools
 
+from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import novadb
 
 
@@ -53,3 +54,34 @@ class TestDbUrls(testtools.TestCase):
                 'mysql+pymysql://nova:pw@db:3306/nova_api?charset=utf8'))
         self.assertEqual('mysql://a@b/c',
                          novadb.format_cell_url('mysql://a@b/c', 'x://'))
+
+
+def pool(node, dev_type='type-PF', numa=0, total=1, available=1):
+    return pci_pools.DevicePool('cell1', node, '10de', '2235', dev_type,
+                                numa, total, total, available,
+                                total - available)
+
+
+class TestRanges(testtools.TestCase):
+    """A cell read in primary-key ranges gives the pools of one read."""
+
+    def test_ranges_cover_every_id_once(self):
+        self.assertEqual([(1, 3), (4, 5), (6, 8)], novadb._id_ranges(1, 8, 3))
+        self.assertEqual([(7, 7)], novadb._id_ranges(7, 7, 4))
+        self.assertEqual([(1, 1), (2, 2)], novadb._id_ranges(1, 2, 4))
+        self.assertEqual([None], novadb._id_ranges(None, None, 4))
+
+    def test_a_node_in_two_ranges_is_one_pool(self):
+        first = [pool(1), pool(2, numa=None), pool(2, total=2)]
+        second = [pool(2, total=3, available=0), pool(3),
+                  pool(2, dev_type='type-VF')]
+        second.sort(key=novadb._pool_order)
+        merged = novadb._merge([first, second])
+        self.assertEqual(
+            [(1, 'type-PF', 0, 1, 1), (2, 'type-PF', None, 1, 1),
+             (2, 'type-PF', 0, 5, 1), (2, 'type-VF', 0, 1, 1),
+             (3, 'type-PF', 0, 1, 1)],
+            [(p.compute_node_id, p.dev_type, p.numa_node, p.total,
+              p.available) for p in merged])
+        self.assertEqual(4, merged[2].used)
+        self.assertIs(first, novadb._merge([first]))
