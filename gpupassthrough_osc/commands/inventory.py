@@ -75,7 +75,8 @@ def add_source_options(parser, flavors=True, placement=False):
               f'cell\'s pci_devices is read in that many ranges, one per '
               f'connection, so a large cell uses several of the server\'s '
               f'cores. The result is the same for any count. Default: '
-              f'{novadb.DEFAULT_WORKERS}.'))
+              f'{novadb.DEFAULT_WORKERS} (4, or the CPUs of this machine '
+              f'if fewer).'))
     db.add_argument(
         '--no-db', action='store_true',
         help='Do not read any database, even when nova.conf names one '

@@ -27,6 +27,7 @@ import concurrent.futures
 import dataclasses
 import functools
 import heapq
+import os
 import typing
 import urllib.parse
 
@@ -364,12 +365,11 @@ IdRange = tuple[int, int]
 
 # Connections open at once over every cell (--db-workers). MariaDB runs
 # each query on one thread: a big cell read in ranges over several
-# connections uses several of the server's cores, which are what count
-# (the client mostly waits for the aggregates). Four keeps the load on a
-# production server modest (nova's services hold dozens of connections);
-# at one cell of 1M rows on 2 cores, 4 read faster than 2 or 8
-# (doc/source/performance.rst).
-DEFAULT_WORKERS = 4
+# connections uses several of the server's cores. Four at most keeps the
+# load on a production server modest (nova's services hold dozens of
+# connections); fewer on a small client, whose one Python process decodes
+# and merges every answer under one lock.
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 
 # The counts of pci.pools.DevicePool, computed by MariaDB; the statuses are
 # pci.pools' own constants so the SQL and the export path cannot disagree.
