@@ -170,32 +170,45 @@ class ExportDevices:
         # streamed from the files on each pass, never held (1M rows)
         return exports.DeviceExports(self.device_paths)
 
-    def _nodes(self, devices: collections.abc.Iterable[DeviceRow]
-               ) -> dict[novadb.NodeKey, model.Node]:
-        """The --compute-nodes export, keyed like the devices."""
+    def _nodes(self, cell: str) -> dict[novadb.NodeKey, model.Node]:
+        """The --compute-nodes export, its nodes in ``cell``."""
         if not self.nodes_path:
             return {}
-        return exports.read_nodes(self.nodes_path, _one_cell(devices))
+        return exports.read_nodes(self.nodes_path, cell)
 
     def device_data(self, with_leaks: bool = True,
                     with_numa: bool | novadb.PoolFilter = False
                     ) -> DeviceData:
-        """Pools and nodes of the exports.
+        """Pools and nodes of the exports, in one pass over the files.
 
         Leaks are never read (they need the instances table); the NUMA
         cells come when the compute_nodes export carries them.
         """
-        devices = self._rows()
-        nodes = exports.nodes_from_devices(devices)
-        nodes.update(self._nodes(devices))
+        cells: set[str] = set()
+        nodes: dict[novadb.NodeKey, model.Node] = {}
+
+        def noting(devices: exports.DeviceExports
+                   ) -> collections.abc.Iterator[DeviceRow]:
+            # the hosts and cells the rows name, while they are pooled
+            for dev in devices:
+                cells.add(dev['cell'])
+                node = exports.node_of(dev)
+                if node:
+                    nodes[(node.cell, node.id)] = node
+                yield dev
+
+        pools = pci_pools.aggregate(noting(self._rows()))
+        nodes.update(self._nodes(cells.pop() if len(cells) == 1 else ''))
         self.notes.append('offline export: leaked allocations need the '
                           'instances table and were not checked')
-        return pci_pools.aggregate(devices), nodes, None
+        return pools, nodes, None
 
     def devices(self, device_filter: DeviceFilter
                 ) -> collections.abc.Iterator[DeviceRow]:
         devices = self._rows()
-        nodes = self._nodes(devices)
+        # the hosts of --compute-nodes fill in the rows, so the cell
+        # they belong to is needed first: one more pass, only then
+        nodes = self._nodes(_one_cell(devices)) if self.nodes_path else {}
         listed = 0
         try:
             for dev in devices:
@@ -217,16 +230,17 @@ class ExportDevices:
         """From a --compute-nodes export that has a uuid column."""
         rows = (exports.read_rows(self.nodes_path)
                 if self.nodes_path else [])
-        devices = self._rows()
-        cell = _one_cell(devices)
-        nodes = [dict(r, cell=cell, id=int(r['id'])) for r in rows
-                 if r.get('uuid') and r.get('hypervisor_hostname') and
-                 not int(r.get('deleted') or 0)]
-        if not nodes:
+        live = [r for r in rows
+                if r.get('uuid') and r.get('hypervisor_hostname') and
+                not int(r.get('deleted') or 0)]
+        if not live:
             self.notes.append(
                 'placement checks need the compute nodes\' uuid and '
                 'hypervisor_hostname: give --compute-nodes with those '
                 'columns')
             return None, None
-        return nodes, [dict(d, compute_node_id=int(d['compute_node_id']))
-                       for d in devices]
+        # held: the placement checks compare every node's devices
+        devices = [dict(d, compute_node_id=int(d['compute_node_id']))
+                   for d in self._rows()]
+        cell = _one_cell(devices)
+        return [dict(r, cell=cell, id=int(r['id'])) for r in live], devices

@@ -319,12 +319,19 @@ def read_nodes(path: str,
     return nodes
 
 
+def node_of(device: Row) -> model.Node | None:
+    """The host a row of our own ``device list -f json`` export names."""
+    if not device.get('host'):
+        return None
+    return model.Node(device.get('cell') or '',
+                      int(device['compute_node_id']), device['host'])
+
+
 def nodes_from_devices(devices: collections.abc.Iterable[Row]
                        ) -> dict[tuple[str, int], model.Node]:
     """Host names carried by our own ``device list -f json`` export."""
-    return {(d.get('cell') or '', int(d['compute_node_id'])): model.Node(
-        d.get('cell') or '', int(d['compute_node_id']), d['host'])
-        for d in devices if d.get('host')}
+    nodes = (node_of(d) for d in devices)
+    return {(n.cell, n.id): n for n in nodes if n}
 
 
 def read_flavors(path: str) -> list[model.Flavor]:

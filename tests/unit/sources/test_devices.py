@@ -143,3 +143,29 @@ class TestDatabaseAndExportsFilterTheSame(base.FileTestCase):
         self.assertIn('give --db-connection', str(exc))
         self.assertEqual((None, {}, None), reader.device_data())
         self.assertIn('config-only mode', reader.notes[0])
+
+
+class TestExportsReadOnce(base.FileTestCase):
+    """The audit pools a --pci-devices file in one pass over it."""
+
+    def test_one_pass_with_compute_nodes(self):
+        from gpupassthrough_osc.sources import exports
+
+        path = self.write('pci.json', json.dumps([
+            {'Cell': 'cell1', 'Host': 'gpu1', 'compute_node_id': 7,
+             'address': '0000:21:00.0', 'vendor_id': '10de',
+             'product_id': '2235', 'dev_type': 'type-PF',
+             'status': 'available', 'deleted': 0}]))
+        nodes = self.write('nodes.tsv', 'id\thost\n7\tgpu1\n')
+        reads = []
+        real = exports.iter_devices
+        self.useFixture(fixtures.MockPatchObject(
+            exports, 'iter_devices',
+            side_effect=lambda p: reads.append(p) or real(p)))
+        reader = devices.ExportDevices([path], nodes, [])
+        pools, found, _leaks = reader.device_data()
+        self.assertEqual([path], reads)
+        self.assertEqual([('cell1', 7)], [(p.cell, p.compute_node_id)
+                                          for p in pools])
+        # the compute_nodes export belongs to the one cell the rows name
+        self.assertEqual('gpu1', found[('cell1', 7)].host)
