@@ -27,6 +27,7 @@ from gpupassthrough_osc.commands import inventory
 from gpupassthrough_osc.pci import explain
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import scheduler
+from gpupassthrough_osc.sources import settings
 
 COLUMNS = ('Cell', 'Host', 'Matching', 'Free', 'Verdict', 'Step', 'Reason')
 TOTAL = '(all hosts)'
@@ -47,7 +48,7 @@ def find_flavor(flavors, ref):
     if flavors is None:
         raise exceptions.CommandError(
             'no flavors to look in: give --api-db-connection (or '
-            f'${inventory.API_DB_ENV}), cloud credentials, or --flavors FILE')
+            f'${settings.API_DB_ENV}), cloud credentials, or --flavors FILE')
     by_id = [f for f in flavors if f.id == ref]
     by_name = [f for f in flavors if f.name == ref]
     found = by_id or by_name

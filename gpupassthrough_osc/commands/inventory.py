@@ -28,13 +28,6 @@ from gpupassthrough_osc.sources import novadb
 from gpupassthrough_osc.sources import readers
 from gpupassthrough_osc.sources import settings
 
-DB_ENV = settings.DB_ENV
-API_DB_ENV = settings.API_DB_ENV
-DB_CLOUD_KEY = settings.DB_CLOUD_KEY
-API_DB_CLOUD_KEY = settings.API_DB_CLOUD_KEY
-DB_TIMEOUT_CLOUD_KEY = settings.DB_TIMEOUT_CLOUD_KEY
-
-
 # the argparse type of the URL options: its repr (which --debug logs)
 # hides the password
 SecretUrl = dburl.SecretUrl
@@ -49,21 +42,23 @@ def add_source_options(parser, flavors=True, placement=False):
         help=(f'Cell database URL as in nova.conf, e.g. '
               f'mysql+pymysql://nova:PASS@db/nova (?unix_socket=... and '
               f'?read_default_file=/root/.my.cnf work). Default: '
-              f'${DB_ENV}, clouds.yaml "{DB_CLOUD_KEY}", then [database] '
-              f'connection of the first --nova-conf. Prefer the variable '
-              f'or a my.cnf file: a command line is visible to other users.'))
+              f'${settings.DB_ENV}, clouds.yaml "{settings.DB_CLOUD_KEY}", '
+              f'then [database] connection of the first --nova-conf. '
+              f'Prefer the variable or a my.cnf file: a command line is '
+              f'visible to other users.'))
     db.add_argument(
         '--api-db-connection', metavar='<url>', type=SecretUrl,
         help=(f'API database URL; its cell_mappings give every cell (cell0 '
               f'skipped) and its flavors table the flavors. Default: '
-              f'${API_DB_ENV}, clouds.yaml "{API_DB_CLOUD_KEY}", then '
-              f'[api_database] connection of the first --nova-conf.'))
+              f'${settings.API_DB_ENV}, clouds.yaml '
+              f'"{settings.API_DB_CLOUD_KEY}", then [api_database] '
+              f'connection of the first --nova-conf.'))
     db.add_argument(
         '--db-timeout', metavar='<seconds>', type=_seconds,
         help=(f'Give up on a database that has not connected and answered '
               f'the MySQL handshake within this many seconds (a VIP whose '
               f'backend is down accepts and never answers). Default: '
-              f'clouds.yaml "{DB_TIMEOUT_CLOUD_KEY}", else '
+              f'clouds.yaml "{settings.DB_TIMEOUT_CLOUD_KEY}", else '
               f'{novadb.CONNECT_TIMEOUT:g}. Each query may then wait '
               f'{novadb.READ_TIMEOUT:g} s for its answer, or this value '
               f'if larger.'))
