@@ -31,11 +31,13 @@ HIDDEN = '***'
 
 # The password of a value that is one URL, with or without its scheme:
 # everything between the first ':' after the user name and the last '@'
-# (an unencoded '@', '/' or ':' in a password stays hidden). The ': ' of a
-# message ("path: cannot parse") is not a user name.
+# (an unencoded '@', '/' or ':' in a password stays hidden), short of a
+# second URL's '://' (a message that quotes an example URL after the
+# value keeps its words). The ': ' of a message ("path: cannot parse") is
+# not a user name.
 _WHOLE = re.compile(
-    r'\s*(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^\s:@/?#]*:(?!//)(?P<pw>[^\s].*)@',
-    re.DOTALL)
+    r'\s*(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^\s:@/?#]*:(?!//)'
+    r'(?P<pw>[^\s](?:(?!://).)*)@', re.DOTALL)
 # user:password@ anywhere in a text, up to the token's last '@' (the
 # '://' of a URL without a password is no user:password)
 _USERINFO = re.compile(

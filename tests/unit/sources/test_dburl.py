@@ -62,6 +62,16 @@ class TestMask(testtools.TestCase):
                      'nova.conf: cannot parse: at line 3'):
             self.assertEqual(kept, dburl.mask(kept))
 
+    def test_a_message_quoting_an_example_url_keeps_its_words(self):
+        # novadb's refusal of a URL without mysql+pymysql://, masked again
+        # by the one error mapper: the reason must survive
+        message = dburl.mask(
+            f'reader:{MARK}@db/nova: only mysql/mariadb URLs are supported '
+            f'(mysql+pymysql://user:password@host/nova)')
+        self.assertEqual(
+            'reader:***@db/nova: only mysql/mariadb URLs are supported '
+            '(mysql+pymysql://user:***@host/nova)', message)
+
     def test_a_known_url_vanishes_from_any_text(self):
         # a driver may quote the decoded password in its own words
         url = f'mysql://nova:{MARK}%2Fx@db/nova'
