@@ -28,6 +28,10 @@ from gpupassthrough_osc.sources import novadb
 from gpupassthrough_osc.sources import readers
 from gpupassthrough_osc.sources import settings
 
+# --db-workers: more connections than this would load a production
+# database server for no gain (one query per core is the most it uses)
+MAX_WORKERS = 64
+
 # the argparse type of the URL options: its repr (which --debug logs)
 # hides the password
 SecretUrl = dburl.SecretUrl
@@ -69,9 +73,10 @@ def add_source_options(parser, flavors=True, placement=False):
               f'cells together); with more connections than cells, each '
               f'cell\'s pci_devices is read in that many ranges, one per '
               f'connection, so a large cell uses several of the server\'s '
-              f'cores. The result is the same for any count. Default: '
-              f'{novadb.DEFAULT_WORKERS} (4, or the CPUs of this machine '
-              f'if fewer).'))
+              f'cores. The result is the same for any count. 1 to '
+              f'{MAX_WORKERS}; default: 4, or the CPUs of the machine '
+              f'running the command if fewer. Not used with '
+              f'--pci-devices or --no-db.'))
     db.add_argument(
         '--no-db', action='store_true',
         help='Do not read any database, even when nova.conf names one '
@@ -111,9 +116,10 @@ def _workers(value: str) -> int:
         count = int(value)
     except ValueError:
         count = 0
-    if not 0 < count <= 64:
+    if not 0 < count <= MAX_WORKERS:
         raise argparse.ArgumentTypeError(
-            f'{value!r} is not a number of connections from 1 to 64')
+            f'{value!r} is not a number of connections from 1 to '
+            f'{MAX_WORKERS}')
     return count
 
 

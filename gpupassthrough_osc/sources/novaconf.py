@@ -196,6 +196,9 @@ def load(path: str) -> NovaConf:
         )
     except cfg.ConfigFileParseError as exc:
         raise NovaConfError(f'{path}: cannot parse: {exc.msg}')
+    except UnicodeDecodeError:
+        # a ValueError too, but no value is at fault: the file is binary
+        raise NovaConfError(f'{path}: not a text file')
     except (cfg.ConfigFileValueError, ValueError) as exc:
         raise NovaConfError(f'{path}: bad value: {exc}')
     except cfg.Error as exc:

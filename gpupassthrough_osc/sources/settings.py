@@ -61,7 +61,8 @@ def seconds(value: object) -> float | None:
 
 def not_seconds(value: object) -> str:
     """What is wrong with a value :func:`seconds` refuses."""
-    return f'{value!r} is not a number of seconds above 0'
+    return (f'{value!r} is not a number of seconds above 0 and at most '
+            f'{MAX_SECONDS} (a year)')
 
 
 @dataclasses.dataclass(frozen=True)

@@ -116,3 +116,10 @@ class TestNovaConf(base.FileTestCase):
                          {d[:2] for d in conf.deprecated})
         self.assertEqual(['[scheduler] max_attempts'],
                          conf.controller_markers)
+
+    def test_a_binary_file_is_not_a_text_file(self):
+        path = os.path.join(self.dir, 'nova.conf')
+        with open(path, 'wb') as f:
+            f.write(b'[DEFAULT]\ndebug = \xd0\x00\xff\n')
+        exc = self.assertRaises(novaconf.NovaConfError, novaconf.load, path)
+        self.assertEqual(f'{path}: not a text file', str(exc))

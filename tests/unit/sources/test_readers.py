@@ -103,7 +103,8 @@ class TestChosenOnce(testtools.TestCase):
         exc = self.assertRaises(settings.SettingError, readers.Sources,
                                 args(), cloud)
         self.assertEqual('clouds.yaml gpu_db_timeout_seconds: [1] is not a '
-                         'number of seconds above 0', str(exc))
+                         'number of seconds above 0 and at most 31536000 '
+                         '(a year)', str(exc))
 
     def test_inventory_from_exports(self):
         data = readers.Sources(args(
