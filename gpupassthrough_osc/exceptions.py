@@ -44,3 +44,13 @@ class DeviceTypeError(GpuPassthroughError):
 
     Raised by ``pci/pools.py`` ``recorded_device_type``.
     """
+
+
+def rows(count: int) -> str:
+    """'1 row', '2 rows': how many rows a cut read got, in a message.
+
+    Whether they were printed depends on the output format (csv and value
+    stream, table and json print nothing on an error), so messages say
+    read, not listed.
+    """
+    return f'{count} row' if count == 1 else f'{count} rows'

@@ -25,6 +25,7 @@ three methods, and one more branch in that choice.
 import collections.abc
 import typing
 
+from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
 from gpupassthrough_osc.sources import dburl
@@ -127,9 +128,9 @@ class DatabaseDevices:
                         listed += 1
                         yield dev
             except novadb.DatabaseError as exc:
-                # rows of earlier cells are printed already: say so
-                before = (f' ({listed} rows of earlier cells listed: the '
-                          f'list is incomplete)' if listed else '')
+                # rows of earlier cells may be printed already: say so
+                before = (f' ({exceptions.rows(listed)} of earlier cells '
+                          f'read: the list is incomplete)' if listed else '')
                 raise novadb.DatabaseError(
                     dburl.mask(exc) + before) from exc
 
@@ -223,8 +224,8 @@ class ExportDevices:
                 raise
             # the export is streamed: rows before the bad one are out
             raise exports.ExportError(
-                f'{exc} ({listed} rows listed before it: the list is '
-                f'incomplete)') from exc
+                f'{exc} ({exceptions.rows(listed)} read before it: the '
+                f'list is incomplete)') from exc
 
     def placement_nodes(self) -> PlacementRows:
         """From a --compute-nodes export that has a uuid column."""

@@ -242,7 +242,8 @@ class Connection:
             # device list has printed those rows already; the audit prints
             # nothing on an error
             raise DatabaseError(
-                f'{self.label}: connection lost after {rows} rows '
+                f'{self.label}: connection lost after '
+                f'{exceptions.rows(rows)} '
                 f'({reason}): the result is incomplete') from None
         finally:
             _abandon(cur)

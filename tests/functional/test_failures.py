@@ -352,7 +352,7 @@ class TestGrantLostMidRun(FailureTestCase):
         lines = [line for line in err.splitlines() if line.strip()]
         self.assertEqual(1, len(lines), err)
         self.assertIn('cell cell2', lines[0])
-        self.assertIn('50000 rows of earlier cells listed: the list is '
+        self.assertIn('50000 rows of earlier cells read: the list is '
                       'incomplete', lines[0])
         self.assertEqual(50000, len((''.join(read) + out).splitlines()))
         self.assertNotIn(mariadb.READER_PASSWORD, out + err)
@@ -478,7 +478,7 @@ class TestCellServerRestarted(FailureTestCase):
         lines = [line for line in err.splitlines() if line.strip()]
         self.assertEqual(1, len(lines), err)
         self.assertIn('cannot connect to cell cell2', lines[0])
-        self.assertIn('50000 rows of earlier cells listed: the list is '
+        self.assertIn('50000 rows of earlier cells read: the list is '
                       'incomplete', lines[0])
         self.assertEqual(50000, len(out))
         self.assertNotIn(mariadb.ADMIN_PASSWORD, '\n'.join(out) + err)
@@ -583,7 +583,7 @@ class TestExportBrokenLate(FailureTestCase):
                                 path, '-f', 'value')
         self.assertCleanError(
             result, 'pci_devices.tsv:5002: 2 fields',
-            '5000 rows listed before it: the list is incomplete')
+            '5000 rows read before it: the list is incomplete')
         self.assertEqual(5000, len(result.stdout.splitlines()))
         # the audit prints nothing but the error
         result = self.openstack('gpu', 'device', 'audit', '--pci-devices',
