@@ -174,7 +174,7 @@ class ExplainServer(command.ShowOne):
             help='`openstack server show SERVER -f json` output, instead '
                  'of reading the server from the database')
         add_host_options(parser)
-        inventory.add_source_options(parser, flavors=False)
+        inventory.add_source_options(parser)
         return parser
 
     @common.maps_errors
@@ -185,25 +185,28 @@ class ExplainServer(command.ShowOne):
         spec = server.request_spec
         notes = list(server.notes)
         hosts, cause = None, None
-        if spec and spec.flavor:
-            # the NUMA cells too when nova gave the guest a topology
-            pools, nodes, _leaks = sources.device_data(
-                with_leaks=False, with_numa=spec.numa_cells is not None or
-                scheduler.has_guest_numa_topology(
-                    dict(spec.flavor.extra_specs or {})))
-            data = model.Inventory(confs=sources.confs, pools=pools,
-                                   nodes=nodes, notes=list(sources.notes))
-            notes += data.notes
+        flavor = None
+        if spec and spec.flavor and spec.flavor.extra_specs is None:
+            flavor = _listed_flavor(sources, spec.flavor, notes)
+        elif spec and spec.flavor:
             flavor = model.Flavor(spec.flavor.flavorid or '',
                                   spec.flavor.name or '(unnamed)',
                                   dict(spec.flavor.extra_specs or {}),
                                   spec.flavor.vcpus, spec.flavor.memory_mb)
+        if flavor:
+            # the NUMA cells too when nova gave the guest a topology
+            pools, nodes, _leaks = sources.device_data(
+                with_leaks=False, with_numa=spec.numa_cells is not None or
+                scheduler.has_guest_numa_topology(flavor.specs))
+            data = model.Inventory(confs=sources.confs, pools=pools,
+                                   nodes=nodes, notes=list(sources.notes))
+            notes += data.notes
             result = explain.explain_flavor(data, flavor, parsed_args.host,
                                             parsed_args.all_hosts)
             hosts = [dict(zip(COLUMNS, row)) for row in rows(result)]
             fault = server.fault.message if server.fault else None
             cause = explain.matching_cause(result, fault)
-        else:
+        elif not (spec and spec.flavor):
             notes.append('no request spec with a flavor: hosts not '
                          'explained')
         if server.devices:
@@ -227,3 +230,24 @@ class ExplainServer(command.ShowOne):
                 if server.devices is not None else None),
             format_columns.ListDictColumn(hosts), cause,
             format_columns.ListColumn(notes))
+
+
+def _listed_flavor(sources, named, notes):
+    """The flavor ``server show`` names without its extra specs.
+
+    Below compute API microversion 2.47 it gives only "NAME (ID)": the
+    PCI request is in the flavor's extra specs, so they come from the
+    flavors the sources read (the API database, --flavors, the compute
+    API), or the hosts are not explained at all rather than judged for a
+    flavor that seems to ask for nothing.
+    """
+    flavors = sources.flavors()
+    for ref in filter(None, (named.flavorid, named.name)):
+        try:
+            return find_flavor(flavors, ref)
+        except exceptions.CommandError:
+            continue
+    notes.append(f'hosts not explained: the extra specs of flavor '
+                 f'{named.name or named.flavorid} are unknown; give '
+                 f'--flavors FILE, the API database or cloud credentials')
+    return None

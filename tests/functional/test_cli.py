@@ -14,7 +14,11 @@
 
 """The plugin as an operator meets it: the real `openstack` executable."""
 
+import json
+import os
+
 from tests.functional import base
+from tests import paths
 
 
 class TestPluginWiring(base.OpenStackTestCase):
@@ -253,3 +257,38 @@ class TestConfigOnlyAudit(base.OpenStackTestCase):
         [note] = [f for f in result.json()
                   if f['Code'] == 'FLAVOR_NUMA_UNCHECKED']
         self.assertIn('no numa_topology column', note['Message'])
+
+
+class TestServerExplainOldServerShow(base.OpenStackTestCase):
+    """`server show` below microversion 2.47 names the flavor only."""
+
+    def setUp(self):
+        super().setUp()
+        with open(paths.fixture('server-show', 'no-valid-host.json')) as f:
+            body = json.load(f)
+        body['flavor'] = 'gpu.a40 (0b3e6f2a-40a4-4a40-8a40-0000000000a4)'
+        self.show = os.path.join(self.useFixture(base.fixtures_tempdir()).path,
+                                 'show.json')
+        with open(self.show, 'w') as f:
+            json.dump(body, f)
+
+    def explain(self, *more):
+        return self.openstack(
+            'gpu', 'server', 'explain', 'train-1', '--server-show',
+            self.show, '--nova-conf', paths.example('nova.conf'),
+            '--pci-devices', paths.example('pci_devices.txt'),
+            '--compute-nodes', paths.example('compute_nodes.txt'), *more,
+            '-f', 'json', check=0).json()
+
+    def test_unknown_extra_specs_explain_no_host(self):
+        # not "fits now" for a flavor that only seems to ask for nothing
+        shown = self.explain()
+        self.assertEqual([], shown['Hosts'])
+        self.assertIn('hosts not explained: the extra specs of flavor '
+                      'gpu.a40 are unknown', shown['Notes'][-1])
+
+    def test_the_flavor_comes_from_the_flavors_export(self):
+        shown = self.explain('--flavors', paths.example('flavors.json'))
+        verdicts = {h['Host']: h['Verdict'] for h in shown['Hosts']}
+        self.assertEqual('never fits', verdicts['gpu-a40-01'])
+        self.assertIn('unrequested PF', shown['Cause'])
