@@ -35,6 +35,10 @@ from gpupassthrough_osc.sources import confwriter
 PCI_ADDRESS = re.compile(r'[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-9a-f]')
 
 
+# what a host's root has, whatever its hardware and configuration
+HOST_MARKERS = ('proc/cmdline', 'sys/bus/pci/devices')
+
+
 def _add_root(parser):
     parser.add_argument(
         '--root', metavar='<path>', default='/',
@@ -53,6 +57,14 @@ def _facts(parsed_args):
     if not os.path.isdir(parsed_args.root):
         raise exceptions.CommandError(f'--root {parsed_args.root}: not a '
                                       f'directory')
+    # every check reads these: without them each verdict would be a
+    # confident "off" or "not loaded" about a tree that is no host
+    missing = [path for path in HOST_MARKERS
+               if not os.path.exists(os.path.join(parsed_args.root, path))]
+    if missing:
+        raise exceptions.CommandError(
+            f'--root {parsed_args.root}: not a copy of a host\'s /proc and '
+            f'/sys (no {", ".join(missing)})')
     for gpu in parsed_args.__dict__.get('gpu', []):
         vendor, _, device = gpu.partition(':')
         if len(vendor) != 4 or len(device) != 4:

@@ -89,6 +89,12 @@ class TestFixtures(HostTestCase):
         self.assertCleanError(self.host('check', '--gpu', '10de2235'),
                               'VENDOR:DEVICE')
 
+    def test_a_directory_that_is_no_host(self):
+        empty = self.useFixture(fixtures.TempDir()).path
+        result = self.openstack('gpu', 'host', 'check', '--root', empty)
+        self.assertCleanError(result, "not a copy of a host's /proc and /sys "
+                                      "(no proc/cmdline, sys/bus/pci/devices)")
+
     def test_missing_root(self):
         result = self.openstack('gpu', 'host', 'check', '--root',
                                 '/nonexistent/root')
