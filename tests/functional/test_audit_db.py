@@ -23,6 +23,8 @@ import os
 
 import fixtures
 
+from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.sources import novadb
 from tests.functional import base
 from tests.functional import mariadb
 from tests.functional import novadata
@@ -451,6 +453,49 @@ class TestNuma(DbTestCase):
         self.assertIn('best host compute1 has 1 on node 0, 1 on node 1',
                       found['Message'])
         self.assertEqual(['FLAVOR_NUMA_UNSATISFIABLE'], self.codes(result))
+
+
+class TestPackedRead(DbTestCase):
+    """Pools and nodes read as one string per row equal the rows' own."""
+
+    def _read(self, workers):
+        pools, nodes, _leaks = novadb.read_cells(
+            [('cell1', self.cell.url())], workers, with_numa=False)
+        rows = novadb.devices('cell1', self.cell.url())
+        expected = pci_pools.aggregate(rows)
+        key = novadb._pool_order
+        return sorted(expected, key=key), pools, nodes
+
+    def test_pools_and_hosts_as_nova_wrote_them(self):
+        spaced = self.cell.add_node('host with spaces')
+        nameless = self.cell.add_node(None)
+        gone = self.cell.add_node('gone', deleted=True)
+        for node in (spaced, nameless, gone):
+            self.cell.add_device(node, '0000:21:00.0', '10de', '2235',
+                                 'type-PF', numa_node=None)
+            self.cell.add_device(node, '0000:22:00.0', '10DE', '2235',
+                                 'type-PF', numa_node=1,
+                                 status='allocated')
+            self.cell.add_device(node, '0000:23:00.0', '10de', '2235',
+                                 'type-PF', numa_node=1, status='removed')
+        for workers in (1, 2):
+            expected, pools, nodes = self._read(workers)
+            self.assertEqual(expected, pools)
+            self.assertEqual(6, len(pools))
+            self.assertEqual(
+                [('host with spaces', False), (None, False), ('gone', True)],
+                [(nodes[('cell1', n)].host, nodes[('cell1', n)].deleted)
+                 for n in (spaced, nameless, gone)])
+
+    def test_a_value_with_a_space_is_read_as_columns(self):
+        # nova never writes one; the packed row then splits into too many
+        # fields and the range is read again column by column
+        node = self.cell.add_node('odd')
+        self.cell.add_device(node, '0000:21:00.0', '10 d', '2235', 'type-PF')
+        self.cell.add_device(node, '0000:22:00.0', '10de', '2235', 'type-PF')
+        expected, pools, _nodes = self._read(1)
+        self.assertEqual(expected, pools)
+        self.assertEqual(['10 d', '10de'], [p.vendor_id for p in pools])
 
 
 class TestDbWorkers(DbTestCase):

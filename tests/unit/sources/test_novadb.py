@@ -85,3 +85,42 @@ class TestRanges(testtools.TestCase):
               p.available) for p in merged])
         self.assertEqual(4, merged[2].used)
         self.assertIs(first, novadb._merge([first]))
+
+
+class TestPackedRows(testtools.TestCase):
+    """One string per pool and node, split back into what nova wrote."""
+
+    def test_pools_split_back(self):
+        rows = iter([('7 10de 2235 type-PF 1 4 4 2 2',),
+                     ('7 10de 2235 type-PF - 1 0 0 0',)])
+        pools = novadb._unpack_pools('cell1', rows)
+        self.assertEqual(
+            [pci_pools.DevicePool('cell1', 7, '10de', '2235', 'type-PF', 1,
+                                  4, 4, 2, 2),
+             pci_pools.DevicePool('cell1', 7, '10de', '2235', 'type-PF',
+                                  None, 1, 0, 0, 0)], pools)
+        # one string per id and dev_type, whatever the number of pools
+        self.assertIs(pools[0].vendor_id, pools[1].vendor_id)
+
+    def test_a_row_that_does_not_split_reads_again(self):
+        for row in ('7 10 de 2235 type-PF 1 4 4 2 2',   # a space in an id
+                    '7 2235 type-PF 1 4 4 2 2',         # a NULL skipped
+                    None):                              # a NULL in CONCAT
+            rows = iter([('7 10de 2235 type-PF 1 4 4 2 2',), (row,)])
+            self.assertIsNone(novadb._unpack_pools('cell1', rows), row)
+
+    def test_the_stream_is_closed_either_way(self):
+        closed = []
+
+        def stream(rows):
+            try:
+                yield from rows
+            finally:
+                closed.append(True)
+        # held here, so that only _unpack_pools can have closed them: the
+        # connection takes its next query while they are still referenced
+        good = stream([('1 a b type-PCI 0 1 1 1 0',)])
+        bad = stream([('x',), ('1 a b c 0 1 1 1 0',)])
+        novadb._unpack_pools('c', good)
+        novadb._unpack_pools('c', bad)
+        self.assertEqual([True, True], closed)
