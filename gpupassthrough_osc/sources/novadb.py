@@ -27,6 +27,7 @@ import concurrent.futures
 import dataclasses
 import functools
 import heapq
+import itertools
 import os
 import threading
 import typing
@@ -182,7 +183,7 @@ class Connection:
                        f"{args.get('host', 'localhost')}:"
                        f"{args.get('port', 3306)}")
         try:
-            self.conn = pymysql.connect(autocommit=False, **args)
+            self.conn = _connection_class()(autocommit=False, **args)
             with self.conn.cursor() as cur:
                 cur.execute('SET SESSION tmp_table_size = %s, '
                             'max_heap_table_size = %s',
@@ -271,6 +272,35 @@ class Connection:
             self.conn.close()
         except Exception:
             pass
+
+
+@functools.cache
+def _connection_class() -> type:
+    """pymysql's Connection, its TLS context for no TLS options built once.
+
+    Given no TLS option, pymysql >= 1.2 still uses TLS when the server
+    offers it (without checking the certificate, as it has no CA to check
+    it with), and builds that context for each connection: Python reads
+    the system's CA bundle each time, 25 ms of CPU. An audit opens a
+    connection per worker and cell. The context it would build is the
+    same each time, so the first is kept; given TLS options, pymysql
+    builds theirs as before.
+    """
+    import pymysql
+
+    lock = threading.Lock()
+    kept: list[typing.Any] = []
+
+    class _Connection(pymysql.connections.Connection):  # type: ignore
+        def _create_ssl_ctx(self, sslp: typing.Any) -> typing.Any:
+            if sslp:
+                return super()._create_ssl_ctx(sslp)
+            with lock:
+                if not kept:
+                    kept.append(super()._create_ssl_ctx(sslp))
+            return kept[0]
+
+    return _Connection
 
 
 # CR_SERVER_LOST, CR_SERVER_GONE_ERROR, CR_SERVER_LOST_EXTENDED
@@ -704,11 +734,39 @@ def _merge(ranges: list[list[pci_pools.DevicePool]]
     """The DevicePools of each range (each in key order) as one list.
 
     The ranges split the table by primary key, so one node's devices can
-    be counted in two of them: their counts add up. Streamed, so that a
-    million-row cell holds no second copy of its pools.
+    be counted in two of them: their counts add up. Nova writes a host's
+    rows when its compute service first starts, so the ranges mostly hold
+    ever higher nodes: then they are joined end to end and only a node on
+    a boundary is merged; a node that got devices later (a lower node in a
+    later range) has every pool merged by key.
     """
-    if len(ranges) == 1:
-        return ranges[0]
+    ranges = [part for part in ranges if part]
+    if len(ranges) <= 1:
+        return ranges[0] if ranges else []
+    if any(before[-1].compute_node_id > after[0].compute_node_id
+           for before, after in zip(ranges, ranges[1:])):
+        return _merge_by_key(ranges)
+    merged = ranges[0]
+    for part in ranges[1:]:
+        node = part[0].compute_node_id
+        if merged[-1].compute_node_id != node:
+            merged.extend(part)
+            continue
+        # the node on the boundary: its pools from both sides
+        tail = len(merged)
+        while tail and merged[tail - 1].compute_node_id == node:
+            tail -= 1
+        head = 0
+        while head < len(part) and part[head].compute_node_id == node:
+            head += 1
+        merged[tail:] = _merge_by_key([merged[tail:], part[:head]])
+        merged.extend(itertools.islice(part, head, None))
+    return merged
+
+
+def _merge_by_key(ranges: list[list[pci_pools.DevicePool]]
+                  ) -> list[pci_pools.DevicePool]:
+    """Sorted lists of DevicePools as one, equal keys added up."""
     merged: list[pci_pools.DevicePool] = []
     last = None
     for pool in heapq.merge(*ranges, key=_pool_order):

@@ -498,6 +498,22 @@ class TestPackedRead(DbTestCase):
         self.assertEqual(['10 d', '10de'], [p.vendor_id for p in pools])
 
 
+class TestConnections(DbTestCase):
+
+    def test_tls_context_built_once(self):
+        # pymysql builds one per connection otherwise (novadb's
+        # _connection_class says why that costs)
+        first = novadb.Connection(self.cell.url())
+        second = novadb.Connection(self.api.url())
+        try:
+            self.assertIsNotNone(first.conn.ctx)
+            self.assertIs(first.conn.ctx, second.conn.ctx)
+            self.assertEqual([(1,)], list(second.query('SELECT 1')))
+        finally:
+            first.close()
+            second.close()
+
+
 class TestDbWorkers(DbTestCase):
     """A cell read in ranges over several connections reads the same."""
 

@@ -86,6 +86,25 @@ class TestRanges(testtools.TestCase):
         self.assertEqual(4, merged[2].used)
         self.assertIs(first, novadb._merge([first]))
 
+    def test_a_node_on_every_boundary(self):
+        # node 2's rows fill the middle range and reach into both others
+        parts = [[pool(1), pool(2)], [pool(2, total=4)],
+                 [pool(2, numa=None), pool(2, total=2), pool(3)]]
+        merged = novadb._merge(parts)
+        self.assertEqual(
+            [(1, 0, 1), (2, None, 1), (2, 0, 7), (3, 0, 1)],
+            [(p.compute_node_id, p.numa_node, p.total) for p in merged])
+
+    def test_a_node_given_devices_later(self):
+        # a card added to node 1 after node 3 started: its rows have ids
+        # above node 3's, in the last range
+        first, later = [pool(1), pool(3)], [pool(1, dev_type='type-VF'),
+                                            pool(3, total=2)]
+        merged = novadb._merge([first, [], later])
+        self.assertEqual(
+            [(1, 'type-PF', 1), (1, 'type-VF', 1), (3, 'type-PF', 3)],
+            [(p.compute_node_id, p.dev_type, p.total) for p in merged])
+
 
 class TestPackedRows(testtools.TestCase):
     """One string per pool and node, split back into what nova wrote."""
