@@ -536,9 +536,10 @@ def _live_nodes(inventory: model.Inventory,
     for _count, specs in wanted:
         nodes = {p.node_key for p in inventory.index.matching(specs)}
         candidates = nodes if candidates is None else candidates & nodes
+    candidates = candidates or set()
+    gone = inventory.gone_nodes
     return {key: pools for key, pools in inventory.index.node_pools().items()
-            if key in (candidates or ()) and
-            not _node_deleted(inventory, key)}
+            if key in candidates and key not in gone}
 
 
 def _hosts_supporting(nodes: numa.LiveNodes,
@@ -567,11 +568,6 @@ def _hosts_fitting(nodes: numa.LiveNodes, fit: numa.FlavorFit, count: str,
             if first:
                 break
     return found
-
-
-def _node_deleted(inventory: model.Inventory, key: model.NodeKey) -> bool:
-    node = inventory.nodes.get(key)
-    return bool(inventory.nodes) and (node is None or node.deleted)
 
 
 # --- device rows ---------------------------------------------------------
@@ -604,10 +600,9 @@ def leaked_allocations(inventory: model.Inventory) -> model.Findings:
 def devices_on_deleted_nodes(inventory: model.Inventory) -> model.Findings:
     if inventory.pools is None or not inventory.nodes:
         return []
-    counts: dict[model.NodeKey, int] = {}
-    for pool in inventory.pools:
-        if _node_deleted(inventory, pool.node_key):
-            counts[pool.node_key] = counts.get(pool.node_key, 0) + pool.total
+    node_pools = inventory.index.node_pools()
+    counts = {key: sum(p.total for p in node_pools[key])
+              for key in inventory.gone_nodes}
     return [Finding(
         WARNING, 'DEVICES_ON_DELETED_NODE',
         f'host {inventory.host(*key)}',

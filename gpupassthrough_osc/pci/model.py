@@ -226,6 +226,19 @@ class Inventory:
         return pci_pools.PoolIndex(self.pools or [])
 
     @functools.cached_property
+    def gone_nodes(self) -> frozenset[NodeKey]:
+        """Nodes whose pools point at a deleted or missing compute node.
+
+        Only when the source lists compute nodes at all (an export of
+        pci_devices alone does not).
+        """
+        if not self.nodes:
+            return frozenset()
+        nodes = self.nodes
+        return frozenset(key for key in self.index.node_pools()
+                         if (node := nodes.get(key)) is None or node.deleted)
+
+    @functools.cached_property
     def host_topologies(self) -> 'numa.HostTopologies':
         # numa's findings import this module; importing numa on use keeps
         # either importable first
@@ -257,7 +270,8 @@ class Inventory:
         """
         copy = dataclasses.replace(self, flavors=flavors,
                                    notes=list(self.notes))
-        for name in ('alias_configs', 'index', 'host_topologies'):
+        for name in ('alias_configs', 'index', 'host_topologies',
+                     'gone_nodes'):
             if name in self.__dict__:   # computed (functools.cached_property)
                 copy.__dict__[name] = self.__dict__[name]
         return copy

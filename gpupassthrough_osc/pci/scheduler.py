@@ -280,10 +280,9 @@ def _fix_line(conf: model.SchedulerOptions,
 
 def _live_host_count(inventory: model.Inventory) -> int:
     """Compute nodes not deleted: those listed, and those with devices."""
-    audit = _audit()
     live = {key for key, node in inventory.nodes.items() if not node.deleted}
-    live.update(p.node_key for p in inventory.pools or []
-                if not audit._node_deleted(inventory, p.node_key))
+    live.update(key for key in inventory.index.node_pools()
+                if key not in inventory.gone_nodes)
     return len(live)
 
 
