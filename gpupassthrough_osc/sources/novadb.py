@@ -449,23 +449,26 @@ NODES_SQL = ("SELECT CONCAT(id, ' ', IFNULL(deleted, 0), "
 NUMA_SQL = 'SELECT id, numa_topology FROM compute_nodes WHERE id IN ({})'
 BATCH = 1000
 
-# Rows held by an instance whose row is soft-deleted or absent, in two
-# steps. First the ids, from nova's indexes alone: only rows with an
+# Rows held by an instance whose row is soft-deleted or absent, and whether
+# it is deleted, in one statement joined in this order (STRAIGHT_JOIN).
+# ``p`` finds the candidates from nova's indexes alone: only rows with an
 # instance_uuid are in ix_pci_devices_instance_uuid_deleted (which holds
 # deleted and the primary key too), and instances_uuid_deleted_idx answers
-# "is there a live instance row" without reading the row; MariaDB picks
-# the unique uuid key and reads every instance row unless told (``{}``).
-LEAK_IDS_SQL = (
-    "SELECT p.id FROM pci_devices p LEFT JOIN instances i{} "
-    "ON i.uuid = p.instance_uuid AND i.deleted = 0 "
-    "WHERE p.instance_uuid IS NOT NULL AND p.deleted = 0 "
-    "AND i.uuid IS NULL")
-INSTANCES_INDEX = 'instances_uuid_deleted_idx'
-# Then the few leaked rows by primary key.
+# "is there a live instance row" without reading the row (MariaDB picks
+# the unique uuid key and reads every instance row unless told: ``{}``).
+# Only then ``q`` reads the few leaked rows by primary key: the status
+# asked of ``p`` would read all 300,000 rows that hold an instance.
 LEAKS_SQL = (
-    "SELECT compute_node_id, address, vendor_id, product_id, status, "
-    "instance_uuid FROM pci_devices WHERE id IN ({}) "
-    f"AND status IN {_in(pci_pools.USED_STATUSES)}")
+    "SELECT STRAIGHT_JOIN q.compute_node_id, q.address, q.vendor_id, "
+    "q.product_id, q.status, q.instance_uuid, EXISTS(SELECT 1 FROM "
+    "instances d WHERE d.uuid = q.instance_uuid AND d.deleted != 0) "
+    "FROM pci_devices p LEFT JOIN instances i{} "
+    "ON i.uuid = p.instance_uuid AND i.deleted = 0 "
+    "JOIN pci_devices q ON q.id = p.id "
+    "WHERE p.instance_uuid IS NOT NULL AND p.deleted = 0 "
+    "AND i.uuid IS NULL "
+    f"AND q.status IN {_in(pci_pools.USED_STATUSES)}")
+INSTANCES_INDEX = 'instances_uuid_deleted_idx'
 
 
 def read_cell(name: str, url: str, with_leaks: bool = True,
@@ -647,17 +650,11 @@ class _Cell:
         conn = self.held.get(self)
         hint = (f' FORCE INDEX ({INSTANCES_INDEX})'
                 if INSTANCES_INDEX in conn.indexes('instances') else '')
-        ids = [r[0] for r in conn.query(LEAK_IDS_SQL.format(hint))]
-        rows: list[Row] = []
-        for start in range(0, len(ids), BATCH):
-            batch = ids[start:start + BATCH]
-            rows += conn.query(LEAKS_SQL.format(
-                ', '.join(['%s'] * len(batch))), batch)
-        deleted = _deleted_instances(conn, [r[5] for r in rows])
+        rows = conn.query(LEAKS_SQL.format(hint))
         # by host and address, whatever order the index gave
         return [model.Leak(self.name, node, address, vendor, product, status,
-                           instance, instance_deleted=instance in deleted)
-                for node, address, vendor, product, status, instance
+                           instance, instance_deleted=bool(deleted))
+                for node, address, vendor, product, status, instance, deleted
                 in sorted(rows)]
 
     def add_numa_topologies(self, nodes: dict[tuple[str, int], model.Node],
@@ -791,19 +788,6 @@ def _pool_order(pool: pci_pools.DevicePool) -> tuple[typing.Any, ...]:
     # lower-case hex, dev_type its own constants
     return (pool.compute_node_id, pool.vendor_id, pool.product_id,
             pool.dev_type, pool.numa_node is not None, pool.numa_node or 0)
-
-
-DELETED_INSTANCES_SQL = ('SELECT uuid FROM instances WHERE deleted != 0 '
-                         'AND uuid IN ({})')
-
-
-def _deleted_instances(conn: Connection, uuids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(uuids), BATCH):
-        batch = uuids[start:start + BATCH]
-        found.update(r[0] for r in conn.query(DELETED_INSTANCES_SQL.format(
-            ', '.join(['%s'] * len(batch))), batch))
-    return found
 
 
 PLACEMENT_NODES_SQL = ('SELECT id, uuid, host, hypervisor_hostname '

@@ -249,7 +249,7 @@ class TestRows(DbTestCase):
         result = self.audit(self.nova_conf(A40_PF))
         leak = self.finding(result, 'PCI_DEVICE_LEAKED')
         self.assertIn('2 device(s)', leak['Message'])
-        self.assertIn(gone, leak['Message'])
+        self.assertIn(f'allocated to deleted instance {gone}', leak['Message'])
         self.assertIn('unknown instance', leak['Message'])
         self.assertNotIn(live, leak['Message'])
 
