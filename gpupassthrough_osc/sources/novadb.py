@@ -507,7 +507,9 @@ def read_cells(cell_urls: collections.abc.Sequence[CellUrl],
     cells = [_Cell(name, url, timeouts, held) for name, url in cell_urls]
     workers = max(1, max_workers)
     # two ranges per connection: a connection that finished its range
-    # takes the next, so the leak query or a slow range holds no one up
+    # takes the next, so the leak query or a slow range holds no one up;
+    # the leak query and the nodes go first, so that the last to finish
+    # are short ranges, not a long query started late
     ranges = 1 if workers == 1 else max(1, 2 * workers // len(cells or [1]))
     with held, concurrent.futures.ThreadPoolExecutor(workers) as executor:
         bounds = _all(executor, [functools.partial(c.id_ranges, ranges)
@@ -517,14 +519,15 @@ def read_cells(cell_urls: collections.abc.Sequence[CellUrl],
         for cell, cell_ranges in zip(cells, bounds):
             if with_leaks:
                 calls.append(cell.leaks)
-            calls += [functools.partial(cell.pools, r) for r in cell_ranges]
             calls.append(cell.nodes)
+            calls += [functools.partial(cell.pools, r) for r in cell_ranges]
         results = iter(_all(executor, calls))
         read = []
         for cell, cell_ranges in zip(cells, bounds):
             leaks = next(results) if with_leaks else []
+            nodes = next(results)
             pools = _merge([next(results) for _ in cell_ranges])
-            read.append((cell, pools, next(results), leaks))
+            read.append((cell, pools, nodes, leaks))
         if with_numa:
             wanted = with_numa if callable(with_numa) else None
             _all(executor, [functools.partial(
