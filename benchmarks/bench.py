@@ -599,27 +599,27 @@ def explain_queries(server, cloud):
     Taken on the first cell of ``cloud`` with the arguments the audit
     would pass (the first id range of the default --db-workers).
     """
-    from gpupassthrough_osc.sources import novadb
+    from gpupassthrough_osc.sources import cellread
 
     database = cloud.cells[0][1]
     with server.root(database) as cur:
-        cur.execute(novadb.BOUNDS_SQL)
+        cur.execute(cellread.BOUNDS_SQL)
         low, high = cur.fetchone()
-        first = novadb._id_ranges(low, high, novadb.DEFAULT_WORKERS)[0]
+        first = cellread._id_ranges(low, high, cellread.DEFAULT_WORKERS)[0]
         cur.execute('SELECT compute_node_id FROM pci_devices LIMIT 3')
         nodes = [r[0] for r in cur.fetchall()]
         marks = ', '.join(['%s'] * 3)
-        hint = f' FORCE INDEX ({novadb.INSTANCES_INDEX})'
+        hint = f' FORCE INDEX ({cellread.INSTANCES_INDEX})'
         queries = [
-            ('primary key ends, for the ranges', novadb.BOUNDS_SQL, ()),
+            ('primary key ends, for the ranges', cellread.BOUNDS_SQL, ()),
             ('pools of one id range (one per --db-workers)',
-             novadb.PACKED_POOLS_SQL.format(novadb.ID_RANGE), first or ()),
+             cellread.PACKED_POOLS_SQL.format(cellread.ID_RANGE), first or ()),
             ('pools of the whole cell (--db-workers 1)',
-             novadb.PACKED_POOLS_SQL.format(''), ()),
-            ('compute nodes', novadb.NODES_SQL, ()),
-            ('leaked allocations', novadb.LEAKS_SQL.format(hint), ()),
+             cellread.PACKED_POOLS_SQL.format(''), ()),
+            ('compute nodes', cellread.NODES_SQL, ()),
+            ('leaked allocations', cellread.LEAKS_SQL.format(hint), ()),
             ('NUMA cells of the nodes a NUMA flavor can use',
-             novadb.NUMA_SQL.format(marks), nodes),
+             cellread.NUMA_SQL.format(marks), nodes),
         ]
         plans = []
         for what, sql, args in queries:
@@ -890,8 +890,8 @@ def explanations(measured, found, version, import_ms):
 
 
 def _workers():
-    from gpupassthrough_osc.sources import novadb
-    return novadb.DEFAULT_WORKERS
+    from gpupassthrough_osc.sources import cellread
+    return cellread.DEFAULT_WORKERS
 
 
 def plans_text(plans):

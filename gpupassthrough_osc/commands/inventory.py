@@ -23,6 +23,7 @@ the parsed ones, with the shell's cloud, to the sources.
 import argparse
 
 from gpupassthrough_osc.commands import common
+from gpupassthrough_osc.sources import cellread
 from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import novadb
 from gpupassthrough_osc.sources import readers
@@ -68,7 +69,7 @@ def add_source_options(parser, flavors=True, placement=False):
               f'if larger.'))
     db.add_argument(
         '--db-workers', metavar='<count>', type=_workers,
-        default=novadb.DEFAULT_WORKERS,
+        default=cellread.DEFAULT_WORKERS,
         help=(f'Database connections to read the cells with at once (all '
               f'cells together); with more connections than cells, each '
               f'cell\'s pci_devices is read in that many ranges, one per '

@@ -28,6 +28,7 @@ import typing
 from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.sources import cellread
 from gpupassthrough_osc.sources import dburl
 from gpupassthrough_osc.sources import devicefilter
 from gpupassthrough_osc.sources import exports
@@ -39,7 +40,7 @@ DeviceRow = devicefilter.DeviceRow
 # (pools, nodes, leaks); pools None: no device data (config-only mode);
 # leaks None: not checked
 DeviceData = tuple[list[pci_pools.DevicePool] | None,
-                   dict[novadb.NodeKey, model.Node], list[model.Leak] | None]
+                   dict[cellread.NodeKey, model.Node], list[model.Leak] | None]
 # a live compute_nodes row with the uuid of its placement root provider
 NodeRow = dict[str, typing.Any]
 PlacementRows = tuple[list[NodeRow], list[DeviceRow]] | tuple[None, None]
@@ -53,7 +54,7 @@ class DeviceReader(typing.Protocol):
     """What the commands ask a device source for."""
 
     def device_data(self, with_leaks: bool = True,
-                    with_numa: bool | novadb.PoolFilter = False
+                    with_numa: bool | cellread.PoolFilter = False
                     ) -> DeviceData:
         """(pools, nodes, leaks), or (None, {}, None) without devices."""
 
@@ -73,14 +74,14 @@ class DatabaseDevices:
 
     def __init__(self, cell_url: str | None, api_url: str | None,
                  timeouts: novadb.Timeouts, notes: list[str],
-                 workers: int = novadb.DEFAULT_WORKERS) -> None:
+                 workers: int = cellread.DEFAULT_WORKERS) -> None:
         self.cell_url = cell_url
         self.api_url = api_url
         self.timeouts = timeouts
         self.notes = notes
         self.workers = workers
 
-    def cells(self) -> list[novadb.CellUrl]:
+    def cells(self) -> list[cellread.CellUrl]:
         """[(name, url)] of the cells to read."""
         if self.api_url:
             base = self.cell_url or self.api_url
@@ -94,7 +95,7 @@ class DatabaseDevices:
         return []
 
     def device_data(self, with_leaks: bool = True,
-                    with_numa: bool | novadb.PoolFilter = False
+                    with_numa: bool | cellread.PoolFilter = False
                     ) -> DeviceData:
         """Pools, nodes and leaks of every cell.
 
@@ -107,8 +108,8 @@ class DatabaseDevices:
                 'no nova database or --pci-devices export: device, '
                 'capacity and leak checks skipped (config-only mode)')
             return None, {}, None
-        return novadb.read_cells(cells, self.workers, with_leaks,
-                                 self.timeouts, with_numa)
+        return cellread.read_cells(cells, self.workers, with_leaks,
+                                   self.timeouts, with_numa)
 
     def devices(self, device_filter: DeviceFilter
                 ) -> collections.abc.Iterator[DeviceRow]:
@@ -171,14 +172,14 @@ class ExportDevices:
         # streamed from the files on each pass, never held (1M rows)
         return exports.DeviceExports(self.device_paths)
 
-    def _nodes(self, cell: str) -> dict[novadb.NodeKey, model.Node]:
+    def _nodes(self, cell: str) -> dict[cellread.NodeKey, model.Node]:
         """The --compute-nodes export, its nodes in ``cell``."""
         if not self.nodes_path:
             return {}
         return exports.read_nodes(self.nodes_path, cell)
 
     def device_data(self, with_leaks: bool = True,
-                    with_numa: bool | novadb.PoolFilter = False
+                    with_numa: bool | cellread.PoolFilter = False
                     ) -> DeviceData:
         """Pools and nodes of the exports, in one pass over the files.
 
@@ -186,7 +187,7 @@ class ExportDevices:
         cells come when the compute_nodes export carries them.
         """
         cells: set[str] = set()
-        nodes: dict[novadb.NodeKey, model.Node] = {}
+        nodes: dict[cellread.NodeKey, model.Node] = {}
 
         def noting(devices: exports.DeviceExports
                    ) -> collections.abc.Iterator[DeviceRow]:

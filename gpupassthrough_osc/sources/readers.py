@@ -30,6 +30,7 @@ import collections.abc
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import numa
 from gpupassthrough_osc.pci import placement as pci_placement
+from gpupassthrough_osc.sources import cellread
 from gpupassthrough_osc.sources import compute as compute_api
 from gpupassthrough_osc.sources import devices
 from gpupassthrough_osc.sources import flavors
@@ -91,7 +92,7 @@ class Sources:
         self.database = devices.DatabaseDevices(
             cell_url, self.api_url, self.timeouts, self.notes,
             workers=getattr(args, 'db_workers', None) or
-            novadb.DEFAULT_WORKERS)
+            cellread.DEFAULT_WORKERS)
         self.devices_from: devices.DeviceReader = self.database
         if args.pci_devices:
             self.devices_from = devices.ExportDevices(
@@ -103,7 +104,7 @@ class Sources:
                                                self.notes)
 
     def device_data(self, with_leaks: bool = True,
-                    with_numa: bool | novadb.PoolFilter = False
+                    with_numa: bool | cellread.PoolFilter = False
                     ) -> devices.DeviceData:
         """(pools, nodes, leaks) or (None, {}, None) without device data.
 

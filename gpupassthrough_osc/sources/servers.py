@@ -34,11 +34,12 @@ import uuid as uuidlib
 from gpupassthrough_osc import exceptions as gpu_exceptions
 from gpupassthrough_osc.pci import model
 from gpupassthrough_osc.pci import requestspec
+from gpupassthrough_osc.sources import cellread
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import novadb
 
-# (name, url) of one cell database, as novadb.read_cells takes them
-CellUrl = novadb.CellUrl
+# (name, url) of one cell database, as cellread.read_cells takes them
+CellUrl = cellread.CellUrl
 
 CELL0_NAME = 'cell0'
 SHOW_COMMAND = 'openstack server show SERVER -f json'

@@ -24,6 +24,7 @@ import os
 import fixtures
 
 from gpupassthrough_osc.pci import pools as pci_pools
+from gpupassthrough_osc.sources import cellread
 from gpupassthrough_osc.sources import novadb
 from tests.functional import base
 from tests.functional import mariadb
@@ -459,11 +460,11 @@ class TestPackedRead(DbTestCase):
     """Pools and nodes read as one string per row equal the rows' own."""
 
     def _read(self, workers):
-        pools, nodes, _leaks = novadb.read_cells(
+        pools, nodes, _leaks = cellread.read_cells(
             [('cell1', self.cell.url())], workers, with_numa=False)
         rows = novadb.devices('cell1', self.cell.url())
         expected = pci_pools.aggregate(rows)
-        key = novadb._pool_order
+        key = cellread._pool_order
         return sorted(expected, key=key), pools, nodes
 
     def test_pools_and_hosts_as_nova_wrote_them(self):
