@@ -100,8 +100,19 @@ BOUNDS_SQL = 'SELECT MIN(id), MAX(id) FROM pci_devices'
 
 # One string per node too (see PACKED_POOLS_SQL): id, deleted and, unless
 # NULL, the host last, which may then hold spaces.
-NODES_SQL = ("SELECT CONCAT(id, ' ', IFNULL(deleted, 0), "
-             "IFNULL(CONCAT(' ', host), '')) FROM compute_nodes")
+NODE_TEXT = ("CONCAT(id, ' ', IFNULL(deleted, 0), "
+             "IFNULL(CONCAT(' ', host), ''))")
+# and many nodes per row, a line each, with how many lines there must be:
+# a host name with a newline (nova writes none) or a line cut at
+# group_concat_max_len makes the count differ, and the nodes are read
+# again a row each (NODES_SQL)
+PACKED_NODES_SQL = (f"SELECT COUNT(*), GROUP_CONCAT({NODE_TEXT} "
+                    f"SEPARATOR '\\n') FROM compute_nodes "
+                    f"GROUP BY id DIV 1024")
+NODES_SQL = f'SELECT {NODE_TEXT} FROM compute_nodes'
+# Enough for 1024 host names of nova's 255 characters (MySQL's default is
+# 1 KiB, MariaDB's 1 MiB).
+GROUP_CONCAT_MAX_LEN = 1024 * 1024
 # The NUMA cells nova fits guests onto (nova/objects/numa.py), only for
 # nodes whose devices a NUMA flavor can ask for: a blob is kilobytes.
 NUMA_SQL = 'SELECT id, numa_topology FROM compute_nodes WHERE id IN ({})'
@@ -299,8 +310,17 @@ class _Cell:
 
     def nodes(self) -> dict[tuple[str, int], model.Node]:
         conn = self.held.get(self)
+        conn.query('SET SESSION group_concat_max_len = %s',
+                   (GROUP_CONCAT_MAX_LEN,))
+        texts = []
+        for count, text in conn.query(PACKED_NODES_SQL):
+            lines = text.split('\n') if text is not None else []
+            if len(lines) != count:
+                texts = [row[0] for row in conn.query(NODES_SQL)]
+                break
+            texts += lines
         nodes = {}
-        for (text,) in conn.stream(NODES_SQL):
+        for text in texts:
             node_id, deleted, *host = text.split(' ', 2)
             node = model.Node(self.name, int(node_id),
                               host[0] if host else None,

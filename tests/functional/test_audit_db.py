@@ -488,6 +488,14 @@ class TestPackedRead(DbTestCase):
                 [(nodes[('cell1', n)].host, nodes[('cell1', n)].deleted)
                  for n in (spaced, nameless, gone)])
 
+    def test_a_host_with_a_newline_is_read_a_row_each(self):
+        # the packed nodes then have more lines than nodes
+        odd = self.cell.add_node('two\nlines')
+        plain = self.cell.add_node('plain')
+        _pools, nodes = self._read(1)[1:]
+        self.assertEqual(['two\nlines', 'plain'],
+                         [nodes[('cell1', n)].host for n in (odd, plain)])
+
     def test_a_value_with_a_space_is_read_as_columns(self):
         # nova never writes one; the packed row then splits into too many
         # fields and the range is read again column by column
