@@ -616,7 +616,7 @@ def explain_queries(server, cloud):
              cellread.PACKED_POOLS_SQL.format(cellread.ID_RANGE), first or ()),
             ('pools of the whole cell (--db-workers 1)',
              cellread.PACKED_POOLS_SQL.format(''), ()),
-            ('compute nodes', cellread.NODES_SQL, ()),
+            ('compute nodes, 1024 to a row', cellread.PACKED_NODES_SQL, ()),
             ('leaked allocations', cellread.LEAKS_SQL.format(hint), ()),
             ('NUMA cells of the nodes a NUMA flavor can use',
              cellread.NUMA_SQL.format(marks), nodes),
