@@ -354,6 +354,27 @@ class TestCellsAndAccess(DbTestCase):
         self.assertIn('gpu-a40-01', json.dumps(offline.json()) or '')
         self.finding(offline, 'ALIAS_DROPS_PF')
 
+    def test_device_list_json_numbers_survive_the_export(self):
+        # NUMA Node and Compute Node ID: JSON numbers (null when nova
+        # recorded no NUMA node) from the database and from the export
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF',
+                             numa_node=1)
+        self.cell.add_device(node, '0000:e2:00.0', '10de', '2235', 'type-PF',
+                             numa_node=None)
+        export = os.path.join(self.tmp, 'devices.json')
+        from_db = self.openstack('gpu', 'device', 'list', '--db-connection',
+                                 self.cell.url(), '-f', 'json', check=0)
+        with open(export, 'w') as f:
+            f.write(from_db.stdout)
+        offline = self.openstack('gpu', 'device', 'list', '--pci-devices',
+                                 export, '-f', 'json', check=0)
+        for result in (from_db, offline):
+            self.assertEqual(
+                [('0000:21:00.0', 1, node), ('0000:e2:00.0', None, node)],
+                sorted((d['Address'], d['NUMA Node'], d['Compute Node ID'])
+                       for d in result.json()))
+
     def test_filters_agree_with_the_export(self):
         # MariaDB's collation on one side, sources/devicefilter.py on the
         # other: the same rows for the same options
