@@ -140,3 +140,18 @@ class TestDeviceList(fakes.TestCommand):
             r[columns.index('NUMA Node')] for r in rows))
         self.assertEqual({int}, {type(r[columns.index('Compute Node ID')])
                                  for r in rows})
+
+    def test_an_unknown_cell_is_one_error_line(self):
+        # with or without --summary; a single export without a Cell
+        # column names no cell
+        cmd = device.ListDevice(self.app, None)
+        for summary in ([], ['--summary']):
+            parsed = self.check_parser(cmd, [
+                '--cell', 'cellX', *summary,
+                '--pci-devices', example('pci_devices.txt')], [])
+            exc = self.assertRaises(
+                exceptions.CommandError,
+                lambda: list(cmd.take_action(parsed)[1]))
+            self.assertEqual('--cell cellX: no such cell (the export names '
+                             'no cell: its rows have no Cell column)',
+                             str(exc))
