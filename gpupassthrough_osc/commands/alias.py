@@ -26,6 +26,17 @@ from gpupassthrough_osc.sources import confwriter
 from gpupassthrough_osc.sources import novaconf
 
 
+def _numa_policy(numa_policy, numa_policy_set):
+    """The policy nova applies, marked when it is nova's default.
+
+    nova/pci/request.py ``_get_alias_from_config`` applies ``legacy`` to
+    an alias without numa_policy; an invalid line (None) gets none.
+    """
+    if numa_policy_set or numa_policy is None:
+        return numa_policy
+    return f'{numa_policy} (default)'
+
+
 class ListAlias(command.Lister):
     """List the [pci] alias definitions of nova.conf files.
 
@@ -58,7 +69,9 @@ class ListAlias(command.Lister):
             for entry in config.entries:
                 rows.append((conf.path, entry.name, entry.vendor_id,
                              entry.product_id, entry.dev_type,
-                             entry.numa_policy, entry.valid, entry.reason,
+                             _numa_policy(
+                                 entry.numa_policy, entry.numa_policy_set),
+                             entry.valid, entry.reason,
                              entry.raw))
         return columns, rows
 
@@ -116,8 +129,11 @@ class CreateAlias(command.Lister):
             action = 'printed'
             if parsed_args.write:
                 action = self._write(parsed_args, name, values)
-            rows.extend((name, v, p, t, parsed_args.numa_policy,
-                         f'alias = {value}', action)
+            numa_policy = _numa_policy(
+                parsed_args.numa_policy or pci_alias.DEFAULT_NUMA_POLICY,
+                bool(parsed_args.numa_policy))
+            rows.extend((name, v, p, t, numa_policy, f'alias = {value}',
+                         action)
                         for (v, p, t), value in zip(entries, values))
         columns = ('Name', 'Vendor ID', 'Product ID', 'Device Type',
                    'NUMA Policy', 'nova.conf [pci]', 'Action')

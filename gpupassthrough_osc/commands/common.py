@@ -19,6 +19,7 @@ import functools
 import gc
 import types
 
+from cliff import columns
 from osc_lib import exceptions
 
 from gpupassthrough_osc import exceptions as gpu_exceptions
@@ -119,6 +120,24 @@ class FailOn:
         self._failed = False
         result = super().run(parsed_args)
         return result or (1 if self._failed else 0)
+
+
+class TextValues:
+    """Mixin for ShowOnes: ``-f value`` and ``-f shell`` print table text.
+
+    cliff's value and shell formatters print ``str()`` of a formatted
+    column's machine_readable(), the Python repr of a list or dict; the
+    table prints its human_readable() and json and yaml keep the data.
+    """
+
+    TEXT_FORMATTERS = ('value', 'shell')
+
+    def produce_output(self, parsed_args, column_names, data):
+        if parsed_args.formatter in self.TEXT_FORMATTERS:
+            data = [value.human_readable()
+                    if isinstance(value, columns.FormattableColumn)
+                    else value for value in data]
+        return super().produce_output(parsed_args, column_names, data)
 
 
 def add_fail_on_option(parser):

@@ -93,7 +93,10 @@ class ListDevice(command.Lister):
                             choices=pci_pools.DEV_TYPES,
                             help='Only this nova dev_type')
         parser.add_argument('--cell', metavar='<cell>',
-                            help='Only this cell (name from cell_mappings)')
+                            help='Only this cell (name from cell_mappings, '
+                                 'or the Cell column of an export); a '
+                                 'cell the source does not have is an '
+                                 'error that names the cells it has')
         parser.add_argument('--summary', action='store_true',
                             help='Counts per host and model: total, free, '
                                  'used')
@@ -128,6 +131,7 @@ class ListDevice(command.Lister):
 
     @staticmethod
     def _summary(sources, device_filter):
+        sources.check_cell(device_filter)
         pools, nodes, _leaks = sources.device_data(with_leaks=False)
         data = model.Inventory(confs=[], pools=pools or [], nodes=nodes)
         totals = {}

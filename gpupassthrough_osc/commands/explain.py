@@ -149,7 +149,7 @@ def _last_line(details):
     return lines[-1] if lines else None
 
 
-class ExplainServer(command.ShowOne):
+class ExplainServer(common.TextValues, command.ShowOne):
     """Say why a server did not boot, host by host, and which cause it was.
 
     Finds the server (name or UUID, any cell, cell0 included: nova puts

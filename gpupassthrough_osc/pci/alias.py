@@ -78,6 +78,9 @@ class AliasEntry:
     source: str = ''
     name: str | None = None
     numa_policy: str | None = None
+    # whether the line sets numa_policy (if not, numa_policy holds nova's
+    # default): for the commands to show, nova never compares it
+    numa_policy_set: bool = False
     # The request spec nova builds: alias keys with device_type renamed to
     # dev_type, name and numa_policy removed.
     spec: pci_pools.Spec | None = None
@@ -309,6 +312,7 @@ def parse_config(lines: Iterable[str], source: str = '',
         try:
             data = _load_entry(raw)
             name, entry.numa_policy, spec = _to_spec(data)
+            entry.numa_policy_set = bool(data.get('numa_policy'))
         except _Invalid as exc:
             entry.reason, entry.stage = str(exc), 'parse'
             continue

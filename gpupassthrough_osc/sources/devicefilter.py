@@ -26,6 +26,7 @@ import collections.abc
 import dataclasses
 import typing
 
+from gpupassthrough_osc import exceptions
 from gpupassthrough_osc.pci import pools as pci_pools
 
 # a pci_devices row as the readers yield it: column -> value, plus
@@ -33,6 +34,10 @@ from gpupassthrough_osc.pci import pools as pci_pools
 DeviceRow = dict[str, typing.Any]
 
 FIELDS = ('host', 'status', 'vendor_id', 'product_id', 'dev_type', 'cell')
+
+
+class NoSuchCell(exceptions.SourceError):
+    """``--cell`` names none of the cells the source has."""
 
 
 def _text(value: object) -> str:
@@ -66,7 +71,23 @@ class DeviceFilter:
 
     def selects_cell(self, cell: str) -> bool:
         """Whether rows of ``cell`` can match (cells not asked are skipped)."""
-        return self.matches({'cell': cell}) if self.cell else True
+        # the cell alone: matches() would also ask the other fields
+        return not self.cell or _text(cell) == _text(self.cell)
+
+    def check_cell(self, cells: collections.abc.Iterable[str | None],
+                   none: str = 'the source names no cell') -> None:
+        """Raise NoSuchCell when the cell asked is none of ``cells``.
+
+        Without it an unknown cell lists nothing and looks like a cell
+        without devices. ``none``: what to say when no cell has a name.
+        """
+        if not self.cell:
+            return
+        names = sorted({cell for cell in cells if cell})
+        if any(self.selects_cell(cell) for cell in names):
+            return
+        known = f'cells: {", ".join(names)}' if names else none
+        raise NoSuchCell(f'--cell {self.cell}: no such cell ({known})')
 
     def selects_pool(self, pool: pci_pools.DevicePool,
                      host: str | None) -> bool:

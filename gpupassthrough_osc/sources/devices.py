@@ -65,6 +65,9 @@ class DeviceReader(typing.Protocol):
     def placement_nodes(self) -> PlacementRows:
         """(compute node rows with uuid, device rows) or (None, None)."""
 
+    def check_cell(self, device_filter: DeviceFilter) -> None:
+        """Raise NoSuchCell when the filter asks for a cell not read."""
+
 
 class DatabaseDevices:
     """Nova's cell databases: every cell of the API database, or one.
@@ -118,6 +121,7 @@ class DatabaseDevices:
             raise NoDeviceSource(
                 'no nova database: give --db-connection, set '
                 f'{settings.DB_ENV}, or give --pci-devices FILE')
+        device_filter.check_cell(name for name, _url in cells)
         listed = 0
         for name, url in cells:
             if not device_filter.selects_cell(name):
@@ -134,6 +138,11 @@ class DatabaseDevices:
                           f'read: the list is incomplete)' if listed else '')
                 raise novadb.DatabaseError(
                     dburl.mask(exc) + before) from exc
+
+    def check_cell(self, device_filter: DeviceFilter) -> None:
+        """Against cell_mappings (without an API database: 'default')."""
+        if device_filter.cell:
+            device_filter.check_cell(name for name, _url in self.cells())
 
     def placement_nodes(self) -> PlacementRows:
         cells = self.cells()
@@ -157,6 +166,11 @@ def _one_cell(devices: collections.abc.Iterable[DeviceRow]) -> str:
     """
     cells = {dev['cell'] for dev in devices}
     return cells.pop() if len(cells) == 1 else ''
+
+
+# an export names cells in a Cell column (device list -f json) or by
+# its file's name (several --pci-devices)
+NO_CELL_COLUMN = 'the export names no cell: its rows have no Cell column'
 
 
 class ExportDevices:
@@ -212,8 +226,12 @@ class ExportDevices:
         # they belong to is needed first: one more pass, only then
         nodes = self._nodes(_one_cell(devices)) if self.nodes_path else {}
         listed = 0
+        # the cells the rows name, known once they are all read: no
+        # row of an unknown cell is listed before its error
+        cells = set()
         try:
             for dev in devices:
+                cells.add(dev['cell'])
                 node = nodes.get((dev['cell'], int(dev['compute_node_id'])))
                 if node and not dev.get('host'):
                     dev['host'] = node.host
@@ -227,6 +245,13 @@ class ExportDevices:
             raise exports.ExportError(
                 f'{exc} ({exceptions.rows(listed)} read before it: the '
                 f'list is incomplete)') from exc
+        device_filter.check_cell(cells, NO_CELL_COLUMN)
+
+    def check_cell(self, device_filter: DeviceFilter) -> None:
+        """Against the cells the rows name (one pass, only for --cell)."""
+        if device_filter.cell:
+            device_filter.check_cell(
+                (dev['cell'] for dev in self._rows()), NO_CELL_COLUMN)
 
     def placement_nodes(self) -> PlacementRows:
         """From a --compute-nodes export that has a uuid column."""

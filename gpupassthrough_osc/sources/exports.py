@@ -266,10 +266,17 @@ def _check_device(path: str, index: int, row: Row) -> None:
 
 
 def iter_devices(path: str) -> Rows:
-    """Live device rows (``deleted = 0``) of a pci_devices export."""
+    """Live device rows (``deleted = 0``) of a pci_devices export.
+
+    numa_node is an int or None, as nova's INTEGER column reaches the
+    database reader: \\G and -B exports carry text.
+    """
     for index, row in enumerate(iter_rows(path), 1):
         _check_device(path, index, row)
         if int(row.get('deleted') or 0) == 0:
+            numa_node = row.get('numa_node')
+            row['numa_node'] = (None if numa_node in (None, '')
+                                else int(numa_node))
             yield row
 
 

@@ -113,6 +113,10 @@ class Sources:
         """
         return self.devices_from.device_data(with_leaks, with_numa)
 
+    def check_cell(self, device_filter: devices.DeviceFilter) -> None:
+        """Raise NoSuchCell when ``--cell`` names no cell of the source."""
+        self.devices_from.check_cell(device_filter)
+
     def devices(self, device_filter: devices.DeviceFilter
                 ) -> collections.abc.Iterator[devices.DeviceRow]:
         """Stream the device rows (dicts) the filter matches."""

@@ -298,6 +298,27 @@ class TestCellsAndAccess(DbTestCase):
             '--cell', 'cell2', '-f', 'json', check=0).json()
         self.assertEqual(['gpu-a40-02'], [d['Host'] for d in listed])
 
+    def test_unknown_cell_is_an_error_naming_the_cells(self):
+        # cell names from cell_mappings (cell0 is never read); the list
+        # and --summary, from the database and from its export
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
+        conf = self.nova_conf(A40_PF)
+        export = os.path.join(self.tmp, 'devices.json')
+        with open(export, 'w') as f:
+            f.write(self.openstack('gpu', 'device', 'list', '--nova-conf',
+                                   conf, '-f', 'json', check=0).stdout)
+        for source in (['--nova-conf', conf], ['--pci-devices', export]):
+            for summary in ([], ['--summary']):
+                result = self.openstack('gpu', 'device', 'list', *source,
+                                        '--cell', 'cellX', *summary,
+                                        '-f', 'value')
+                self.assertCleanError(
+                    result, '--cell cellX: no such cell (cells: cell1)')
+                self.assertEqual('', result.stdout)
+                self.openstack('gpu', 'device', 'list', *source, '--cell',
+                               'CELL1', *summary, '-f', 'json', check=0)
+
     def test_select_only_user_is_enough(self):
         node = self.cell.add_node('gpu-a40-01')
         self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF')
@@ -354,6 +375,27 @@ class TestCellsAndAccess(DbTestCase):
         self.assertEqual(1, offline.rc)
         self.assertIn('gpu-a40-01', json.dumps(offline.json()) or '')
         self.finding(offline, 'ALIAS_DROPS_PF')
+
+    def test_device_list_json_numbers_survive_the_export(self):
+        # NUMA Node and Compute Node ID: JSON numbers (null when nova
+        # recorded no NUMA node) from the database and from the export
+        node = self.cell.add_node('gpu-a40-01')
+        self.cell.add_device(node, '0000:21:00.0', '10de', '2235', 'type-PF',
+                             numa_node=1)
+        self.cell.add_device(node, '0000:e2:00.0', '10de', '2235', 'type-PF',
+                             numa_node=None)
+        export = os.path.join(self.tmp, 'devices.json')
+        from_db = self.openstack('gpu', 'device', 'list', '--db-connection',
+                                 self.cell.url(), '-f', 'json', check=0)
+        with open(export, 'w') as f:
+            f.write(from_db.stdout)
+        offline = self.openstack('gpu', 'device', 'list', '--pci-devices',
+                                 export, '-f', 'json', check=0)
+        for result in (from_db, offline):
+            self.assertEqual(
+                [('0000:21:00.0', 1, node), ('0000:e2:00.0', None, node)],
+                sorted((d['Address'], d['NUMA Node'], d['Compute Node ID'])
+                       for d in result.json()))
 
     def test_filters_agree_with_the_export(self):
         # MariaDB's collation on one side, sources/devicefilter.py on the

@@ -14,6 +14,10 @@
 
 """`gpu alias list` and `gpu alias create`, in-process on the examples."""
 
+import shutil
+
+import fixtures
+
 from gpupassthrough_osc.commands import alias
 from tests import paths
 from tests.unit import fakes
@@ -47,3 +51,28 @@ class TestAliasCommands(fakes.TestCommand):
             '--all', '--pci-devices', example('pci_devices.txt')], []))
         self.assertEqual({('gpuA40', 'type-PF'), ('gpuV100S', 'type-PCI')},
                          {(r[0], r[3]) for r in rows})
+
+    def test_numa_policy_reads_the_same_in_create_and_list(self):
+        # nova applies legacy when the alias sets none
+        # (nova/pci/request.py _get_alias_from_config)
+        conf = self.useFixture(fixtures.TempDir()).join('nova.conf')
+        shutil.copy(example('nova.conf'), conf)
+        created = {}
+        for name, policy in (('gpuL4', []), ('gpuL40S', ['preferred']),
+                             ('gpuH100', ['legacy'])):
+            cmd = alias.CreateAlias(self.app, None)
+            columns, rows = cmd.take_action(self.check_parser(cmd, [
+                name, '--vendor-id', '10de', '--product-id', '27b8',
+                '--device-type', 'type-PCI', '--write', conf,
+                *(['--numa-policy', *policy] if policy else [])], []))
+            created[name] = dict(zip(columns, rows[0]))['NUMA Policy']
+        self.assertEqual({'gpuL4': 'legacy (default)',
+                          'gpuL40S': 'preferred', 'gpuH100': 'legacy'},
+                         created)
+        cmd = alias.ListAlias(self.app, None)
+        columns, rows = cmd.take_action(self.check_parser(
+            cmd, ['--nova-conf', conf], []))
+        listed = {r[columns.index('Name')]: r[columns.index('NUMA Policy')]
+                  for r in rows}
+        self.assertEqual(dict(created, gpuA40='legacy (default)',
+                              gpuV100S='legacy (default)'), listed)

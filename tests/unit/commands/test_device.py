@@ -130,3 +130,28 @@ class TestDeviceList(fakes.TestCommand):
             '--pci-devices', example('pci_devices.txt')], []))
         self.assertEqual({'2235'}, {r[columns.index('Product ID')]
                                     for r in rows})
+
+    def test_numa_node_and_compute_node_id_are_numbers(self):
+        cmd = device.ListDevice(self.app, None)
+        columns, rows = cmd.take_action(self.check_parser(
+            cmd, ['--pci-devices', example('pci_devices.txt')], []))
+        rows = list(rows)
+        self.assertEqual([0, 0, 1], sorted(
+            r[columns.index('NUMA Node')] for r in rows))
+        self.assertEqual({int}, {type(r[columns.index('Compute Node ID')])
+                                 for r in rows})
+
+    def test_an_unknown_cell_is_one_error_line(self):
+        # with or without --summary; a single export without a Cell
+        # column names no cell
+        cmd = device.ListDevice(self.app, None)
+        for summary in ([], ['--summary']):
+            parsed = self.check_parser(cmd, [
+                '--cell', 'cellX', *summary,
+                '--pci-devices', example('pci_devices.txt')], [])
+            exc = self.assertRaises(
+                exceptions.CommandError,
+                lambda: list(cmd.take_action(parsed)[1]))
+            self.assertEqual('--cell cellX: no such cell (the export names '
+                             'no cell: its rows have no Cell column)',
+                             str(exc))

@@ -55,6 +55,23 @@ class TestMatches(testtools.TestCase):
         self.assertTrue(DeviceFilter().selects_cell('cell1'))
         self.assertTrue(DeviceFilter(cell='Cell1').selects_cell('cell1'))
         self.assertFalse(DeviceFilter(cell='cell2').selects_cell('cell1'))
+        # the other fields are the rows' business
+        self.assertTrue(DeviceFilter(cell='cell1', host='h')
+                        .selects_cell('cell1'))
+
+    def test_check_cell(self):
+        DeviceFilter().check_cell([])
+        DeviceFilter(cell='CELL1').check_cell(['cell1', 'cell2'])
+        exc = self.assertRaises(devicefilter.NoSuchCell,
+                                DeviceFilter(cell='cellX').check_cell,
+                                ['cell2', '', None, 'cell1', 'cell2'])
+        self.assertEqual('--cell cellX: no such cell (cells: cell1, cell2)',
+                         str(exc))
+        exc = self.assertRaises(devicefilter.NoSuchCell,
+                                DeviceFilter(cell='cellX').check_cell,
+                                [''], none='no cells here')
+        self.assertEqual('--cell cellX: no such cell (no cells here)',
+                         str(exc))
 
     def test_pools(self):
         pool = pci_pools.DevicePool('cell1', 7, '10de', '2235', 'type-PF', 0)

@@ -50,8 +50,9 @@ FILTERS = [
     DeviceFilter(status='available'), DeviceFilter(status='ALLOCATED'),
     DeviceFilter(vendor_id='10de'), DeviceFilter(vendor_id='15B3'),
     DeviceFilter(product_id='2235', dev_type='TYPE-PF'),
-    DeviceFilter(cell='CELL2'), DeviceFilter(cell='cell3'),
+    DeviceFilter(cell='CELL2'),
     DeviceFilter(host='gpu-7', cell='cell1'),
+    DeviceFilter(host='compute1', cell='Cell1'),
     DeviceFilter(status='removed'), DeviceFilter(host='nowhere'),
 ]
 
@@ -135,6 +136,35 @@ class TestDatabaseAndExportsFilterTheSame(base.FileTestCase):
         self.assertEqual(3, counts[DeviceFilter(status='available')])
         self.assertEqual(0, counts[DeviceFilter(status='removed')])
         self.assertEqual(1, counts[DeviceFilter(cell='CELL2')])
+        self.assertEqual(
+            2, counts[DeviceFilter(host='compute1', cell='Cell1')])
+
+    def test_an_unknown_cell_is_an_error(self):
+        # not an empty list, which reads as a cell without devices
+        unknown = DeviceFilter(cell='cell3', host='compute1')
+        for reader in (self.database, self.exports):
+            for check in (lambda: list(reader.devices(unknown)),
+                          lambda: reader.check_cell(unknown)):
+                exc = self.assertRaises(devicefilter.NoSuchCell, check)
+                self.assertEqual(
+                    '--cell cell3: no such cell (cells: cell1, cell2)',
+                    str(exc))
+            reader.check_cell(DeviceFilter(cell='CELL2'))
+            reader.check_cell(DeviceFilter())
+
+    def test_an_export_without_cells_names_none(self):
+        path = self.write('one.json', json.dumps([
+            {'Compute Node ID': 1, 'Vendor ID': '10de', 'Product ID': '2235',
+             'Dev Type': 'type-PF', 'Status': 'available'}]))
+        reader = devices.ExportDevices([path], None, [])
+        cell1 = DeviceFilter(cell='cell1')
+        for check in (lambda: list(reader.devices(cell1)),
+                      lambda: reader.check_cell(cell1)):
+            exc = self.assertRaises(devicefilter.NoSuchCell, check)
+            self.assertEqual('--cell cell1: no such cell (the export names '
+                             'no cell: its rows have no Cell column)',
+                             str(exc))
+        self.assertEqual(1, len(list(reader.devices(DeviceFilter()))))
 
     def test_no_database_is_an_error(self):
         reader = devices.DatabaseDevices(None, None, novadb.Timeouts(), [])

@@ -73,6 +73,21 @@ class TestExports(base.FileTestCase):
         self.assertEqual(7, devices[0]['compute_node_id'])
         self.assertEqual({('', 7)}, set(exports.nodes_from_devices(devices)))
 
+    def test_numa_node_is_a_whole_number_or_none(self):
+        # as nova's INTEGER column and the database reader give it, so
+        # that device list -f json prints 0, not "0", whatever the source
+        for name, text, expected in (
+                ('d.txt', VERTICAL, [0]), ('d.tsv', TSV, [None]),
+                ('d.json', '[{"Compute Node ID": 7, "Vendor ID": "10de", '
+                 '"Product ID": "2235", "Dev Type": "type-PF", "Status": '
+                 '"available", "NUMA Node": "1"}, {"Compute Node ID": 7, '
+                 '"Vendor ID": "10de", "Product ID": "2235", "Dev Type": '
+                 '"type-PF", "Status": "available", "NUMA Node": null}]',
+                 [1, None])):
+            devices = exports.read_devices(self.write(name, text))
+            self.assertEqual(expected, [d['numa_node'] for d in devices],
+                             name)
+
     def test_example_is_the_seed(self):
         devices = exports.read_devices(
             os.path.join(EXAMPLES, 'pci_devices.txt'))
