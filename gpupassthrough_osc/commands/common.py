@@ -61,7 +61,10 @@ def maps_errors(take_action):
         # What OSC and its plugins imported lives until exit: out of the
         # collector's sight, its full passes while a big read builds
         # objects and its last pass at exit walk only the command's own
-        # (0.25 s of a 1M-row audit, doc/source/performance.rst).
+        # (0.25 s of a 1M-row audit, doc/source/performance.rst). While
+        # the command reads and judges, the collector pauses too: the
+        # pools, nodes and findings it builds hold no reference cycles,
+        # and a streamed listing runs after take_action, collector on.
         gc.freeze()
         gc.disable()
         try:
