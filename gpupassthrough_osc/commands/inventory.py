@@ -45,8 +45,9 @@ def add_source_options(parser, flavors=True, placement=False):
     db.add_argument(
         '--db-connection', metavar='<url>', type=SecretUrl,
         help=(f'Cell database URL as in nova.conf, e.g. '
-              f'mysql+pymysql://nova:PASS@db/nova (?unix_socket=... and '
-              f'?read_default_file=/root/.my.cnf work). Default: '
+              f'mysql+pymysql://nova:PASS@db/nova (?unix_socket=..., '
+              f'?read_default_file=/root/.my.cnf and TLS as nova reads it, '
+              f'?ssl_ca=/path/ca.pem, work). Default: '
               f'${settings.DB_ENV}, clouds.yaml "{settings.DB_CLOUD_KEY}", '
               f'then [database] connection of the first --nova-conf. '
               f'Prefer the variable or a my.cnf file: a command line is '

@@ -78,13 +78,14 @@ def connect_args(url: str,
             f'{mask(url)}: only mysql/mariadb URLs are supported '
             f'(mysql+pymysql://user:password@host/nova)')
     query = dict(urllib.parse.parse_qsl(parts.query))
-    args = {'database': parts.path.lstrip('/') or None,
-            'charset': query.get('charset', 'utf8mb4'),
-            # the handshake and session set-up are bounded by the connect
-            # timeout; Connection switches to the read timeout afterwards
-            'connect_timeout': timeouts.connect,
-            'read_timeout': timeouts.connect,
-            'write_timeout': timeouts.connect}
+    args: dict[str, typing.Any] = {
+        'database': parts.path.lstrip('/') or None,
+        'charset': query.get('charset', 'utf8mb4'),
+        # the handshake and session set-up are bounded by the connect
+        # timeout; Connection switches to the read timeout afterwards
+        'connect_timeout': timeouts.connect,
+        'read_timeout': timeouts.connect,
+        'write_timeout': timeouts.connect}
     if parts.hostname:
         args['host'] = parts.hostname
     if _port(parts, url):
@@ -96,7 +97,34 @@ def connect_args(url: str,
     for key in ('unix_socket', 'read_default_file', 'read_default_group'):
         if key in query:
             args[key] = query[key]
+    tls = _tls(url, query)
+    if tls:
+        args['ssl'] = tls
     return args
+
+
+# TLS options as SQLAlchemy's mysqldb dialect, which pymysql's extends,
+# reads them from nova's URL (sqlalchemy/dialects/mysql/mysqldb.py
+# create_connect_args): ``?ssl_ca=/etc/ssl/ca.pem`` makes pymysql require
+# TLS and check the server's certificate against that CA, and its name
+# unless ``ssl_check_hostname=false``.
+TLS_KEYS = ('ssl_ca', 'ssl_key', 'ssl_cert', 'ssl_capath', 'ssl_cipher')
+# sqlalchemy.util.asbool's words
+_TRUE = ('true', 'yes', 'on', 'y', 't', '1')
+_FALSE = ('false', 'no', 'off', 'n', 'f', '0')
+
+
+def _tls(url: str, query: dict[str, str]) -> dict[str, typing.Any]:
+    tls: dict[str, typing.Any] = {key[len('ssl_'):]: query[key]
+                                  for key in TLS_KEYS if key in query}
+    if 'ssl_check_hostname' in query:
+        value = query['ssl_check_hostname'].strip().lower()
+        if value not in _TRUE + _FALSE:
+            raise DatabaseError(
+                f'{mask(url)}: ssl_check_hostname={value!r} is not true or '
+                f'false')
+        tls['check_hostname'] = value in _TRUE
+    return tls
 
 
 def _split(url: str) -> urllib.parse.SplitResult:
@@ -171,6 +199,12 @@ class Connection:
             raise DatabaseError(
                 f'cannot connect to {self.label}: '
                 f'{self._reason(exc, "connect")}') from None
+        except OSError as exc:
+            # the URL's ssl_ca, ssl_cert or ssl_key, read before connecting
+            # (an ssl.SSLError is an OSError too)
+            raise DatabaseError(
+                f'cannot connect to {self.label}: TLS options of the URL: '
+                f'{mask(str(exc), url)}') from None
         # pymysql reads this before each wait for a packet; it has no
         # public setter, and its connect() uses it for the handshake.
         self.conn._read_timeout = timeouts.read

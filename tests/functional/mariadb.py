@@ -61,7 +61,9 @@ def _free_port():
 class Server:
     """A running mariadbd owned by this process."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        """``tls``: (CA, certificate, key) paths to serve TLS with."""
+        self.tls = tls
         self.dir = tempfile.mkdtemp(prefix='gpu-mariadb-', dir=_TMP_ROOT)
         self.datadir = os.path.join(self.dir, 'data')
         self.socket = os.path.join(self.dir, 'mysql.sock')
@@ -99,9 +101,15 @@ class Server:
              f'--port={self.port}', '--bind-address=127.0.0.1',
              '--user=root', f'--pid-file={self.dir}/mariadb.pid',
              '--innodb-buffer-pool-size=128M', '--skip-log-bin',
-             '--innodb-flush-log-at-trx-commit=0'],
+             '--innodb-flush-log-at-trx-commit=0', *self._tls_args()],
             stdout=self.log, stderr=subprocess.STDOUT)
         self._wait()
+
+    def _tls_args(self):
+        if not self.tls:
+            return []
+        ca, cert, key = self.tls
+        return [f'--ssl-ca={ca}', f'--ssl-cert={cert}', f'--ssl-key={key}']
 
     def _wait(self):
         deadline = time.monotonic() + 60

@@ -39,6 +39,24 @@ class TestDbUrls(testtools.TestCase):
         self.assertEqual('utf8', args['charset'])
         self.assertEqual('nova', args['database'])
 
+    def test_tls_options_as_sqlalchemy_reads_them(self):
+        args = novadb.connect_args(
+            'mysql+pymysql://nova:pw@db/nova?ssl_ca=/etc/ssl/ca.pem'
+            '&ssl_cert=/etc/ssl/c.pem&ssl_key=/etc/ssl/k.pem'
+            '&ssl_check_hostname=False')
+        self.assertEqual({'ca': '/etc/ssl/ca.pem', 'cert': '/etc/ssl/c.pem',
+                          'key': '/etc/ssl/k.pem', 'check_hostname': False},
+                         args['ssl'])
+        self.assertNotIn('ssl', novadb.connect_args('mysql://nova@db/nova'))
+
+    def test_a_check_hostname_that_is_no_boolean(self):
+        exc = self.assertRaises(
+            novadb.DatabaseError, novadb.connect_args,
+            'mysql+pymysql://nova:hunter2@db/nova?ssl_check_hostname=maybe')
+        self.assertIn("ssl_check_hostname='maybe' is not true or false",
+                      str(exc))
+        self.assertNotIn('hunter2', str(exc))
+
     def test_refuses_other_schemes_without_password(self):
         exc = self.assertRaises(novadb.DatabaseError, novadb.connect_args,
                                 'postgresql://nova:hunter2@db/nova')
