@@ -140,20 +140,6 @@ LEAKS_SQL = (
 INSTANCES_INDEX = 'instances_uuid_deleted_idx'
 
 
-def read_cell(name: str, url: str, with_leaks: bool = True,
-              timeouts: novadb.Timeouts = novadb.Timeouts(),
-              with_numa: bool | PoolFilter = True,
-              max_workers: int = 1) -> CellData:
-    """Pools, nodes and (unless not wanted) leaked allocations of a cell.
-
-    ``with_numa``: also the NUMA cells of the nodes with devices, which
-    only flavors with a guest NUMA topology need; a function of a
-    DevicePool reads them only for the nodes of the pools it accepts.
-    """
-    return read_cells([(name, url)], max_workers, with_leaks, timeouts,
-                      with_numa)
-
-
 def read_cells(cell_urls: collections.abc.Sequence[CellUrl],
                max_workers: int = DEFAULT_WORKERS, with_leaks: bool = True,
                timeouts: novadb.Timeouts = novadb.Timeouts(),
