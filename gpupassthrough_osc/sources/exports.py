@@ -249,6 +249,11 @@ def _tsv_rows(path: str, lines: collections.abc.Iterator[str]) -> Rows:
 
 
 def _check_device(path: str, index: int, row: Row) -> None:
+    """Refuse a row nova could not have written; numa_node made an int.
+
+    numa_node then is an int or None, as nova's INTEGER column reaches the
+    database reader: \\G and -B exports carry text.
+    """
     missing = [c for c in DEVICE_REQUIRED if row.get(c) in (None, '')]
     if missing:
         raise ExportError(f'{path}: row {index} lacks {", ".join(missing)}')
@@ -258,25 +263,19 @@ def _check_device(path: str, index: int, row: Row) -> None:
     try:
         int(row['compute_node_id'])
         int(row.get('deleted') or 0)
-        if row.get('numa_node') not in (None, ''):
-            int(row['numa_node'])
+        numa_node = row.get('numa_node')
+        row['numa_node'] = (None if numa_node in (None, '')
+                            else int(numa_node))
     except (TypeError, ValueError):
         raise ExportError(f'{path}: row {index}: compute_node_id, deleted '
                           f'and numa_node must be whole numbers')
 
 
 def iter_devices(path: str) -> Rows:
-    """Live device rows (``deleted = 0``) of a pci_devices export.
-
-    numa_node is an int or None, as nova's INTEGER column reaches the
-    database reader: \\G and -B exports carry text.
-    """
+    """Live device rows (``deleted = 0``) of a pci_devices export."""
     for index, row in enumerate(iter_rows(path), 1):
         _check_device(path, index, row)
         if int(row.get('deleted') or 0) == 0:
-            numa_node = row.get('numa_node')
-            row['numa_node'] = (None if numa_node in (None, '')
-                                else int(numa_node))
             yield row
 
 
