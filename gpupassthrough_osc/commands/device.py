@@ -131,8 +131,9 @@ class ListDevice(command.Lister):
 
     @staticmethod
     def _summary(sources, device_filter):
-        sources.check_cell(device_filter)
         pools, nodes, _leaks = sources.device_data(with_leaks=False)
+        # after the read, which knows the cells (no second query or pass)
+        sources.check_cell(device_filter)
         data = model.Inventory(confs=[], pools=pools or [], nodes=nodes)
         totals = {}
         for pool in pools or []:

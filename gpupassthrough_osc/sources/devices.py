@@ -83,9 +83,15 @@ class DatabaseDevices:
         self.timeouts = timeouts
         self.notes = notes
         self.workers = workers
+        self._cells: list[cellread.CellUrl] | None = None
 
     def cells(self) -> list[cellread.CellUrl]:
-        """[(name, url)] of the cells to read."""
+        """[(name, url)] of the cells to read, from cell_mappings once."""
+        if self._cells is None:
+            self._cells = self._cell_mappings()
+        return self._cells
+
+    def _cell_mappings(self) -> list[cellread.CellUrl]:
         if self.api_url:
             base = self.cell_url or self.api_url
             cells = [(name, novadb.format_cell_url(url, base))
@@ -121,7 +127,7 @@ class DatabaseDevices:
             raise NoDeviceSource(
                 'no nova database: give --db-connection, set '
                 f'{settings.DB_ENV}, or give --pci-devices FILE')
-        device_filter.check_cell(name for name, _url in cells)
+        self.check_cell(device_filter)
         listed = 0
         for name, url in cells:
             if not device_filter.selects_cell(name):
@@ -181,6 +187,8 @@ class ExportDevices:
         self.device_paths = device_paths
         self.nodes_path = nodes_path
         self.notes = notes
+        # the cells the rows named on device_data's pass, for check_cell
+        self._cells_read: frozenset[str] | None = None
 
     def _rows(self) -> exports.DeviceExports:
         # streamed from the files on each pass, never held (1M rows)
@@ -214,6 +222,7 @@ class ExportDevices:
                 yield dev
 
         pools = pci_pools.aggregate(noting(self._rows()))
+        self._cells_read = frozenset(cells)
         nodes.update(self._nodes(cells.pop() if len(cells) == 1 else ''))
         self.notes.append('offline export: leaked allocations need the '
                           'instances table and were not checked')
@@ -248,9 +257,10 @@ class ExportDevices:
         device_filter.check_cell(cells, NO_CELL_COLUMN)
 
     def check_cell(self, device_filter: DeviceFilter) -> None:
-        """Against the cells the rows name (one pass, only for --cell)."""
+        """Against the cells the rows name (device_data's, or one pass)."""
         if device_filter.cell:
             device_filter.check_cell(
+                self._cells_read if self._cells_read is not None else
                 (dev['cell'] for dev in self._rows()), NO_CELL_COLUMN)
 
     def placement_nodes(self) -> PlacementRows:

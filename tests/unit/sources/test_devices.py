@@ -166,6 +166,18 @@ class TestDatabaseAndExportsFilterTheSame(base.FileTestCase):
                              str(exc))
         self.assertEqual(1, len(list(reader.devices(DeviceFilter()))))
 
+    def test_cell_mappings_read_once(self):
+        calls = []
+        self.useFixture(fixtures.MockPatchObject(
+            novadb, 'cells', side_effect=lambda *a: calls.append(a) or
+            [('cell1', 'u1', 'mysql+pymysql://nova@db/cell1')]))
+        reader = devices.DatabaseDevices(None, 'mysql+pymysql://nova@db/api',
+                                         novadb.Timeouts(), [])
+        reader.check_cell(DeviceFilter(cell='cell1'))
+        self.assertEqual([('cell1', 'mysql+pymysql://nova@db/cell1')],
+                         reader.cells())
+        self.assertEqual(1, len(calls))
+
     def test_no_database_is_an_error(self):
         reader = devices.DatabaseDevices(None, None, novadb.Timeouts(), [])
         exc = self.assertRaises(devices.NoDeviceSource, list,
@@ -199,3 +211,8 @@ class TestExportsReadOnce(base.FileTestCase):
                                           for p in pools])
         # the compute_nodes export belongs to the one cell the rows name
         self.assertEqual('gpu1', found[('cell1', 7)].host)
+        # --summary --cell checks the cell against that same pass
+        reader.check_cell(DeviceFilter(cell='cell1'))
+        self.assertRaises(devicefilter.NoSuchCell, reader.check_cell,
+                          DeviceFilter(cell='cell2'))
+        self.assertEqual([path], reads)
