@@ -19,8 +19,13 @@ they miss. Every failure message names its seed, and ``GPU_TEST_SEED``
 replays it (tox passes ``GPU_TEST_*`` through).
 """
 
+import collections
+from collections.abc import Callable
 import os
 import random
+import typing
+
+import testtools.content
 
 FIXED = (1, 2, 3)
 
@@ -44,3 +49,27 @@ def label(seed: int) -> str:
 def replay(seed: int, index: int, exc: AssertionError) -> AssertionError:
     """``exc`` with the seed and case that produced it, for a replay."""
     return AssertionError(f'{label(seed)} case {index}: {exc}')
+
+
+# one generated case: draws from the generator, compares nova and us,
+# counts what it reached in the tally
+Case = Callable[[random.Random, collections.Counter], None]
+
+
+def run(test: typing.Any, seed: int, count: int,
+        case: Case) -> collections.Counter:
+    """The tally of ``count`` cases drawn from ``seed``, kept in ``test``.
+
+    A failing case is raised with its seed and index, for a replay; the
+    tally goes into the test's details, to see what the cases reached.
+    """
+    rng = random.Random(seed)
+    tally: collections.Counter = collections.Counter()
+    for index in range(count):
+        try:
+            case(rng, tally)
+        except AssertionError as exc:
+            raise replay(seed, index, exc) from None
+    test.addDetail(f'seed {seed}', testtools.content.text_content(
+        str(tally)))
+    return tally

@@ -23,9 +23,7 @@ nova stopped, on which line, why (the exception nova wrapped) and which
 alias names its message gives, in its order.
 """
 
-import collections
 import json
-import random
 import re
 
 from hypothesis import given
@@ -222,21 +220,12 @@ class TestAliasConfig(testtools.TestCase):
         return None, theirs
 
     def run_seed(self, seed):
-        rng = random.Random(seed)
-        tally = collections.Counter()
-        for index in range(CASES):
-            lines, placement = alias_config(rng)
-            try:
-                tally_of(*self.compare(lines, placement), tally)
-            except AssertionError as exc:
-                raise seeds.replay(seed, index, exc) from None
-        return tally
+        return seeds.run(self, seed, CASES, lambda rng, tally: tally_of(
+            *self.compare(*alias_config(rng)), tally))
 
     def test_generated_configs(self):
         for seed in seeds.every_seed():
             tally = self.run_seed(seed)
-            self.addDetail(f'seed {seed}', testtools.content.text_content(
-                str(tally)))
             # a generator that drifts to refusals only tests nothing
             self.assertGreaterEqual(tally['valid'], CASES // 3,
                                     f'{seeds.label(seed)}: {tally}')

@@ -28,7 +28,6 @@ Fixed seeds always run, plus one random seed (``$GPU_TEST_SEED`` to
 replay), printed in every failure message.
 """
 
-import random
 from unittest import mock
 
 import testtools
@@ -258,13 +257,7 @@ class TestNumaFit(testtools.TestCase):
 
     def run_seed(self, seed, share=1 / 3):
         """Every case of one seed; ``share``: the least of each answer."""
-        rng = random.Random(seed)
-        tally = {'fit': 0, 'no fit': 0, 'refused': 0, 'no topology': 0}
-        for index in range(CASES):
-            try:
-                self.one_case(rng, tally)
-            except AssertionError as exc:
-                raise seeds.replay(seed, index, exc) from None
+        tally = seeds.run(self, seed, CASES, self.one_case)
         judged = tally['fit'] + tally['no fit']
         # a generator that stops producing both answers tests nothing
         self.assertGreaterEqual(tally['fit'], judged * share,

@@ -24,8 +24,6 @@ devices remain. The generated specs mostly aim at one of the pools, so
 the cases where nova keeps devices dominate.
 """
 
-import collections
-import random
 from unittest import mock
 
 import testtools
@@ -220,15 +218,8 @@ class TestPoolFilters(testtools.TestCase):
 
     def test_filter_pools(self):
         for seed in seeds.every_seed():
-            rng = random.Random(seed)
-            tally = collections.Counter()
-            for index in range(CASES):
-                try:
-                    self.compare(*random_case(rng), tally)
-                except AssertionError as exc:
-                    raise seeds.replay(seed, index, exc) from None
-            self.addDetail(f'seed {seed}', testtools.content.text_content(
-                str(tally)))
+            tally = seeds.run(self, seed, CASES, lambda rng, tally:
+                              self.compare(*random_case(rng), tally))
             # kept devices dominate, yet every answer and step is reached
             self.assertGreaterEqual(tally['kept'], CASES // 2,
                                     f'{seeds.label(seed)}: {tally}')
@@ -238,30 +229,28 @@ class TestPoolFilters(testtools.TestCase):
                 self.assertGreaterEqual(
                     tally[name], 5, f'{seeds.label(seed)}: {name}: {tally}')
 
+    def support_requests_case(self, rng, tally):
+        pools, _specs, _count, numa = random_case(rng)
+        wanted = [(rng.choice([1, 1, 2]),
+                   [aimed_spec(rng, pools)
+                    for _ in range(rng.choice([1, 1, 2]))],
+                   rng.choice(POLICIES))
+                  for _ in range(rng.randint(1, 2))]
+        stats = self.nova_stats(numa)
+        stats.pools = [dict(p) for p in pools]
+        theirs = stats.support_requests(
+            [self.nova_request(*w) for w in wanted], {},
+            self.nova_cells(numa))
+        ours = our_numa.support_requests(
+            pools, wanted, numa and numa[1], self.our_host(numa))
+        self.assertEqual(theirs, ours, f'pools={pools} '
+                         f'wanted={wanted} numa={numa}')
+        tally[theirs] += 1
+
     def test_support_requests(self):
         for seed in seeds.every_seed():
-            rng = random.Random(seed)
-            tally = collections.Counter()
-            for index in range(CASES // 2):
-                pools, _specs, _count, numa = random_case(rng)
-                wanted = [(rng.choice([1, 1, 2]),
-                           [aimed_spec(rng, pools)
-                            for _ in range(rng.choice([1, 1, 2]))],
-                           rng.choice(POLICIES))
-                          for _ in range(rng.randint(1, 2))]
-                stats = self.nova_stats(numa)
-                stats.pools = [dict(p) for p in pools]
-                theirs = stats.support_requests(
-                    [self.nova_request(*w) for w in wanted], {},
-                    self.nova_cells(numa))
-                ours = our_numa.support_requests(
-                    pools, wanted, numa and numa[1], self.our_host(numa))
-                try:
-                    self.assertEqual(theirs, ours, f'pools={pools} '
-                                     f'wanted={wanted} numa={numa}')
-                except AssertionError as exc:
-                    raise seeds.replay(seed, index, exc) from None
-                tally[theirs] += 1
+            tally = seeds.run(self, seed, CASES // 2,
+                              self.support_requests_case)
             self.assertGreaterEqual(tally[True], CASES // 8,
                                     f'{seeds.label(seed)}: {tally}')
             self.assertGreaterEqual(tally[False], CASES // 8,
