@@ -17,6 +17,7 @@
 import json
 import os
 
+from tests import files
 from tests.functional import base
 from tests import paths
 
@@ -112,21 +113,11 @@ class TestFlavorBadInput(base.OpenStackTestCase):
         self.assertCleanError(result, "'gpu3080' is not defined")
 
 
-class TestConfigOnlyAudit(base.OpenStackTestCase):
+class TestConfigOnlyAudit(files.TempFiles, base.OpenStackTestCase):
     """Config-only mode, as a deployment repo's tox-based CI runs it.
 
     No DB, no cloud: just the nova.conf files it renders and a flavor list.
     """
-
-    def setUp(self):
-        super().setUp()
-        self.tmp = self.useFixture(base.fixtures_tempdir()).path
-
-    def write(self, name, text):
-        path = f'{self.tmp}/{name}'
-        with open(path, 'w') as f:
-            f.write(text)
-        return path
 
     def audit_with_a40_flavor(self, conf):
         flavors = self.write('flavors.json', '[{"ID": "1", "Name": "a40", '

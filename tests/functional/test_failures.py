@@ -30,10 +30,10 @@ import socket
 import subprocess
 import time
 
-import fixtures
 
 from gpupassthrough_osc import plugin
 from gpupassthrough_osc.sources import novadb
+from tests import files
 from tests.functional import base
 from tests.functional import fullfs
 from tests.functional import mariadb
@@ -67,17 +67,7 @@ def silent_endpoint(test):
     return sock.getsockname()[1]
 
 
-class FailureTestCase(base.OpenStackTestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.tmp = self.useFixture(fixtures.TempDir()).path
-
-    def write(self, name, text):
-        path = os.path.join(self.tmp, name)
-        with open(path, 'w') as f:
-            f.write(text)
-        return path
+class FailureTestCase(files.TempFiles, base.OpenStackTestCase):
 
     def assertHidden(self, result, marker=MARK):
         """The marker in no line of ours.

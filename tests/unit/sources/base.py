@@ -14,20 +14,10 @@
 
 """What the adapter tests share: a temporary directory to write files in."""
 
-import os
-
-import fixtures
 import testtools
 
+from tests import files
 
-class FileTestCase(testtools.TestCase):
 
-    def setUp(self):
-        super().setUp()
-        self.dir = self.useFixture(fixtures.TempDir()).path
-
-    def write(self, name, text):
-        path = os.path.join(self.dir, name)
-        with open(path, 'w') as f:
-            f.write(text)
-        return path
+class FileTestCase(files.TempFiles, testtools.TestCase):
+    """A source test that writes its inputs (nova.conf, exports)."""

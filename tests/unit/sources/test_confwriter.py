@@ -68,12 +68,12 @@ class TestFaults(base.FileTestCase):
     def assertOriginalOnly(self):
         with open(self.path, 'rb') as f:
             self.assertEqual(ORIGINAL.encode(), f.read())
-        self.assertEqual(['nova.conf'], os.listdir(self.dir))
+        self.assertEqual(['nova.conf'], os.listdir(self.tmp))
 
     def assertOriginalOrCompleteNew(self, context=''):
         with open(self.path) as f:
             text = f.read()
-        files = sorted(os.listdir(self.dir))
+        files = sorted(os.listdir(self.tmp))
         self.assertEqual([], [f for f in files if f.startswith('.')],
                          context)
         if text == ORIGINAL:
@@ -82,12 +82,12 @@ class TestFaults(base.FileTestCase):
         self.assertEqual(ORIGINAL + f'alias = {NEW}\n', text, context)
         backups = [f for f in files if f.endswith('.bak')]
         self.assertEqual(1, len(backups), context)
-        with open(os.path.join(self.dir, backups[0])) as f:
+        with open(os.path.join(self.tmp, backups[0])) as f:
             self.assertEqual(ORIGINAL, f.read(), context)
         return 'new'
 
     def test_second_writer_refused(self):
-        fd = os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(self.tmp, os.O_RDONLY | os.O_DIRECTORY)
         self.addCleanup(os.close, fd)
         fcntl.flock(fd, fcntl.LOCK_EX)
         exc = self.assertRaises(confwriter.ConfWriteError,
@@ -137,9 +137,9 @@ class TestFaults(base.FileTestCase):
             for target in STEPS:
                 with open(self.path, 'w') as f:
                     f.write(ORIGINAL)
-                for name in os.listdir(self.dir):
+                for name in os.listdir(self.tmp):
                     if name != 'nova.conf':
-                        os.unlink(os.path.join(self.dir, name))
+                        os.unlink(os.path.join(self.tmp, name))
                 child = subprocess.run(
                     [sys.executable, '-c', CHILD, target, signame,
                      self.path, NEW], capture_output=True, text=True,
@@ -194,7 +194,7 @@ class TestConfWriter(base.FileTestCase):
         changed, backup = confwriter.write_alias(path, 'gpuA40', [A40_PF])
         self.assertFalse(changed)
         self.assertIsNone(backup)
-        self.assertEqual(1, len([n for n in os.listdir(self.dir)
+        self.assertEqual(1, len([n for n in os.listdir(self.tmp)
                                  if n.endswith('.bak')]))
 
     def test_refuses_different_without_replace(self):

@@ -117,7 +117,7 @@ class TestExports(base.FileTestCase):
 
     def test_missing_file(self):
         exc = self.assertRaises(exports.ExportError, exports.read_devices,
-                                os.path.join(self.dir, 'nope'))
+                                os.path.join(self.tmp, 'nope'))
         self.assertIn('No such file', str(exc))
 
     def test_flavors_json_and_table_properties(self):

@@ -101,7 +101,7 @@ class TestNovaConf(base.FileTestCase):
         real = builtins.open
 
         def counting(file, *args, **kw):
-            if isinstance(file, str) and file.startswith(self.dir):
+            if isinstance(file, str) and file.startswith(self.tmp):
                 opened[file] += 1
             return real(file, *args, **kw)
 
@@ -118,7 +118,7 @@ class TestNovaConf(base.FileTestCase):
                          conf.controller_markers)
 
     def test_a_binary_file_is_not_a_text_file(self):
-        path = os.path.join(self.dir, 'nova.conf')
+        path = os.path.join(self.tmp, 'nova.conf')
         with open(path, 'wb') as f:
             f.write(b'[DEFAULT]\ndebug = \xd0\x00\xff\n')
         exc = self.assertRaises(novaconf.NovaConfError, novaconf.load, path)

@@ -33,6 +33,7 @@ import testtools
 from gpupassthrough_osc.pci import requestspec
 from gpupassthrough_osc.sources import exports
 from gpupassthrough_osc.sources import servers
+from tests import files
 from tests import paths
 from tests.unit import fakes
 
@@ -86,17 +87,7 @@ def osc_show(body, old_flavor=None):
     return out.getvalue()
 
 
-class TestServerShowJson(testtools.TestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.tmp = self.useFixture(fixtures.TempDir()).path
-
-    def write(self, text, name='show.json'):
-        path = os.path.join(self.tmp, name)
-        with open(path, 'w') as f:
-            f.write(text)
-        return path
+class TestServerShowJson(files.TempFiles, testtools.TestCase):
 
     def test_failed_boot(self):
         server = servers.server_from_show_json(FIXTURE)
@@ -124,12 +115,13 @@ class TestServerShowJson(testtools.TestCase):
                              json.load(f))
 
     def test_booted_server(self):
-        server = servers.server_from_show_json(self.write(osc_show(nova_body(
+        show = osc_show(nova_body(
             status='ACTIVE', fault=None, **{
                 'OS-EXT-STS:vm_state': 'active',
                 'OS-EXT-SRV-ATTR:host': 'gpu-a40-01',
                 'OS-EXT-SRV-ATTR:hypervisor_hostname':
-                    'gpu-a40-01.example.org'}))))
+                    'gpu-a40-01.example.org'}))
+        server = servers.server_from_show_json(self.write('show.json', show))
         self.assertEqual(('ACTIVE', 'gpu-a40-01', 'gpu-a40-01.example.org',
                           None),
                          (server.status, server.host, server.node,
@@ -138,14 +130,14 @@ class TestServerShowJson(testtools.TestCase):
     def test_flavor_below_microversion_2_47(self):
         body = nova_body(flavor={'id': 'f-a40'})
         server = servers.server_from_show_json(
-            self.write(osc_show(body, old_flavor='gpu.a40x2')))
+            self.write('show.json', osc_show(body, old_flavor='gpu.a40x2')))
         self.assertEqual(requestspec.Flavor('gpu.a40x2', 'f-a40', None,
                                             None, None),
                          server.request_spec.flavor)
         self.assertIn('microversion 2.47', server.notes[1])
 
     def assertBad(self, text, *fragments):
-        path = self.write(text)
+        path = self.write('show.json', text)
         exc = self.assertRaises(exports.ExportError,
                                 servers.server_from_show_json, path)
         self.assertNotIn('\n', str(exc))
