@@ -201,10 +201,14 @@ class Connection:
                 f'{self._reason(exc, "connect")}') from None
         except OSError as exc:
             # the URL's ssl_ca, ssl_cert or ssl_key, read before connecting
-            # (an ssl.SSLError is an OSError too)
+            # (an ssl.SSLError is an OSError too); Python's message for a
+            # missing CA file names no file: the options do
+            files = ', '.join(f'ssl_{key}={value}'
+                              for key, value in args.get('ssl', {}).items()
+                              if key in ('ca', 'capath', 'cert', 'key'))
             raise DatabaseError(
-                f'cannot connect to {self.label}: TLS options of the URL: '
-                f'{mask(str(exc), url)}') from None
+                f'cannot connect to {self.label}: TLS options of the URL '
+                f'({files}): {mask(exc.strerror or exc, url)}') from None
         # pymysql reads this before each wait for a packet; it has no
         # public setter, and its connect() uses it for the handshake.
         self.conn._read_timeout = timeouts.read

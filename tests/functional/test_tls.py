@@ -72,6 +72,7 @@ class TestTls(base.OpenStackTestCase):
         missing = f'{self.ca}.gone'
         result = self.openstack('gpu', 'device', 'list', '--db-connection',
                                 f'{self.cell.url()}&ssl_ca={missing}')
-        self.assertCleanError(result, 'TLS options of the URL')
+        self.assertCleanError(result, 'TLS options of the URL',
+                              f'(ssl_ca={missing}): No such file')
         self.assertNotIn(mariadb.ADMIN_PASSWORD,
                          result.stderr + result.stdout)
