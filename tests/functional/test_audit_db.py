@@ -565,6 +565,39 @@ class TestConnections(DbTestCase):
             second.close()
 
 
+class TestHeldConnections(DbTestCase):
+
+    def test_a_worker_keeps_its_connection(self):
+        # two workers read a cell in bounds, leaks, nodes and four ranges:
+        # two connections, never more open at once
+        node = self.cell.add_node('gpu-a40-01')
+        for n in range(8):
+            self.cell.add_device(node, f'0000:{0x21 + n:02x}:00.0', '10de',
+                                 '2235', 'type-PF')
+        opened, open_now, most = [], set(), [0]
+        connect, close = novadb.Connection.__init__, novadb.Connection.close
+
+        def counting_connect(conn, *args, **kwargs):
+            connect(conn, *args, **kwargs)
+            opened.append(conn)
+            open_now.add(conn)
+            most[0] = max(most[0], len(open_now))
+
+        def counting_close(conn):
+            open_now.discard(conn)
+            close(conn)
+        self.useFixture(fixtures.MockPatchObject(
+            novadb.Connection, '__init__', counting_connect))
+        self.useFixture(fixtures.MockPatchObject(
+            novadb.Connection, 'close', counting_close))
+        pools, _nodes, _leaks = cellread.read_cells(
+            [('cell1', self.cell.url())], 2, with_numa=False)
+        self.assertEqual(8, sum(p.total for p in pools))
+        self.assertLessEqual(len(opened), 2)
+        self.assertLessEqual(most[0], 2)
+        self.assertEqual(set(), open_now)
+
+
 class TestDbWorkers(DbTestCase):
     """A cell read in ranges over several connections reads the same."""
 
