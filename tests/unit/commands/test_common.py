@@ -15,6 +15,7 @@
 """The one error mapper every command goes through (commands/common.py)."""
 
 import configparser
+import gc
 import importlib
 import os
 
@@ -102,3 +103,32 @@ class TestErrorMapping(fakes.TestCommand):
                                 parsed)
         self.assertIn('10de:ffff is not recorded', str(exc))
         self.assertIsInstance(exc.__cause__, gpu_exceptions.DeviceTypeError)
+
+
+class TestCollectorDuringCommands(testtools.TestCase):
+    """The collector pauses in take_action and always comes back."""
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(gc.enable)
+        self.addCleanup(gc.unfreeze)
+
+    def test_paused_inside_on_again_after(self):
+        seen = []
+
+        @common.maps_errors
+        def take_action(_self, _args):
+            seen.append((gc.isenabled(), gc.get_freeze_count() > 0))
+            return ('Columns',), []
+
+        take_action(None, None)
+        self.assertEqual([(False, True)], seen)
+        self.assertTrue(gc.isenabled())
+
+    def test_on_again_after_an_error(self):
+        @common.maps_errors
+        def take_action(_self, _args):
+            raise gpu_exceptions.DeviceTypeError('not recorded')
+
+        self.assertRaises(exceptions.CommandError, take_action, None, None)
+        self.assertTrue(gc.isenabled())
